@@ -18,11 +18,15 @@ STARTER = "starter"
 
 
 def register(commands: Any) -> None:
-    validate = commands.add_parser("validate", help="check a programme folder and report every problem")
+    validate = commands.add_parser(
+        "validate", help="check a programme folder and report every problem"
+    )
     validate.add_argument("folder", type=Path, help="the folder that holds programme.yaml")
     validate.set_defaults(handler=cmd_validate)
 
-    show = commands.add_parser("show", help="print a programme's paths, themes and modules, and its translation coverage")
+    show = commands.add_parser(
+        "show", help="print a programme's paths, themes and modules, and its translation coverage"
+    )
     show.add_argument("folder", type=Path)
     show.add_argument("--lang", help="language of the titles (default: the programme's default)")
     show.set_defaults(handler=cmd_show)
@@ -55,12 +59,18 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     chain = programme.chain(language)
     total_minutes = sum(i.minutes for i in programme.items())
     print(f"{pick(programme.title, chain)} [{programme.id}]", file=out)
-    print(f"  {_counts(programme)}; {total_minutes} minutes, {programme.points_possible()} points in all", file=out)
+    print(
+        f"  {_counts(programme)}; {total_minutes} minutes, {programme.points_possible()} points in all",
+        file=out,
+    )
     print("\nPaths", file=out)
     for path in programme.paths:
         minutes = sum(programme.item(i).minutes for i in path.items)
-        print(f"  {path.id} ({path.audience}): {pick(path.title, chain)}"
-              f" - {len(path.items)} items, {minutes} min, {programme.points_possible(path.items)} points", file=out)
+        print(
+            f"  {path.id} ({path.audience}): {pick(path.title, chain)}"
+            f" - {len(path.items)} items, {minutes} min, {programme.points_possible(path.items)} points",
+            file=out,
+        )
         for item_id in path.items:
             item = programme.item(item_id)
             kind = item.kind.value if isinstance(item, Event) else item.level.value
@@ -70,24 +80,39 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
         print(f"  {theme.id}: {pick(theme.title, chain)}", file=out)
         for module in programme.theme_modules(theme.id):
             check = f", check {len(module.check.questions)} q" if module.check else ""
-            print(f"    - {module.id} [{module.level.value}] {module.minutes} min, "
-                  f"{module.points} pt{check}: {pick(module.title, chain)}", file=out)
+            print(
+                f"    - {module.id} [{module.level.value}] {module.minutes} min, "
+                f"{module.points} pt{check}: {pick(module.title, chain)}",
+                file=out,
+            )
     if programme.events:
         print("\nEvents", file=out)
         for event in programme.events.values():
-            print(f"  - {event.id} [{event.kind.value}] {event.minutes} min, {event.points} pt: "
-                  f"{pick(event.title, chain)}", file=out)
+            print(
+                f"  - {event.id} [{event.kind.value}] {event.minutes} min, {event.points} pt: "
+                f"{pick(event.title, chain)}",
+                file=out,
+            )
     if programme.diplomas:
         print("\nDiplomas", file=out)
         for diploma in programme.diplomas:
             scope = f"path {diploma.path}" if diploma.path else "whole programme"
-            print(f"  - {diploma.id} ({scope}, min {diploma.min_points} points): {pick(diploma.title, chain)}", file=out)
-    print("\nTranslation coverage (texts written in the language itself; the rest falls back)", file=out)
+            print(
+                f"  - {diploma.id} ({scope}, min {diploma.min_points} points): {pick(diploma.title, chain)}",
+                file=out,
+            )
+    print(
+        "\nTranslation coverage (texts written in the language itself; the rest falls back)",
+        file=out,
+    )
     print(f"  {'language':<24} {'full':>5} {'partial':>8} {'fallback':>9} {'texts':>12}", file=out)
     for row in coverage(programme):
         label = f"{row.language} {display_name(row.language, 'en')}"
         texts = f"{row.blocks}/{row.total_blocks}"
-        print(f"  {label:<24} {row.full:>5} {row.partial:>8} {row.fallback:>9} {texts:>12} {row.percent:>3}%", file=out)
+        print(
+            f"  {label:<24} {row.full:>5} {row.partial:>8} {row.fallback:>9} {texts:>12} {row.percent:>3}%",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -98,8 +123,13 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_USAGE
     source = resources.files("capacity_lti.content").joinpath(STARTER)
     with resources.as_file(source) as folder:
-        shutil.copytree(folder, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            folder, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
     programme = load_programme(target)
     print(f"wrote a starter programme to {target} ({_counts(programme)})", file=out)
-    print(f"next: edit {target / 'programme.yaml'}, then run: capacity-lti validate {target}", file=out)
+    print(
+        f"next: edit {target / 'programme.yaml'}, then run: capacity-lti validate {target}",
+        file=out,
+    )
     return EXIT_OK

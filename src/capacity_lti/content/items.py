@@ -112,8 +112,9 @@ def _resources(
                 ContentError(default.path, line, "a resource needs exactly one of 'url' or 'file'")
             )
         elif item.url is not None and urlsplit(item.url).scheme not in ("https", "http"):
+            url_line = default.front.line_of(("resources", index, "url"))
             errors.append(
-                ContentError(default.path, line, f"resource url {item.url!r} must start with https://")
+                ContentError(default.path, url_line, f"resource url {item.url!r} must start with https://")
             )
         elif item.file is not None:
             target = (root / item.file).resolve()
@@ -129,12 +130,16 @@ def _resources(
             else:
                 files.add(target.relative_to(root.resolve()).as_posix())
         resources.append(
-            Resource(title={default.language: item.title}, kind=item.kind, url=item.url, file=item.file)
+            Resource(
+                title={default.language: item.title}, kind=item.kind, url=item.url, file=item.file
+            )
         )
     return resources, files
 
 
-def _check(front: fm.ModuleFront, default: SourceFile, errors: list[ContentError]) -> KnowledgeCheck | None:
+def _check(
+    front: fm.ModuleFront, default: SourceFile, errors: list[ContentError]
+) -> KnowledgeCheck | None:
     if front.check is None:
         return None
     questions, seen = [], set()
@@ -142,7 +147,11 @@ def _check(front: fm.ModuleFront, default: SourceFile, errors: list[ContentError
     for index, q in enumerate(front.check.questions):
         line = default.front.line_of(("check", "questions", index))
         if q.id in seen:
-            errors.append(ContentError(default.path, line, f"question id '{q.id}' is used twice; make it unique"))
+            errors.append(
+                ContentError(
+                    default.path, line, f"question id '{q.id}' is used twice; make it unique"
+                )
+            )
         seen.add(q.id)
         if not any(choice.correct for choice in q.choices):
             errors.append(
@@ -164,17 +173,32 @@ def _check(front: fm.ModuleFront, default: SourceFile, errors: list[ContentError
     return KnowledgeCheck(pass_percent=front.check.pass_percent, questions=questions)
 
 
+def _choices(count: int) -> str:
+    return f"{count} choice{'s' if count != 1 else ''}"
+
+
 def _translate_check(
-    check: KnowledgeCheck | None, tr: fm.CheckTranslation, source: SourceFile, errors: list[ContentError]
+    check: KnowledgeCheck | None,
+    tr: fm.CheckTranslation,
+    source: SourceFile,
+    errors: list[ContentError],
 ) -> None:
     """Merge a translation's check texts into `check` (models are frozen; dicts are not)."""
-    by_id = {q.id: q for q in check.questions} if check else {}
+    by_id: dict[str, Question] = {}
+    for question in check.questions if check else []:
+        by_id.setdefault(question.id, question)
     for index, tq in enumerate(tr.questions):
         line = source.front.line_of(("check", "questions", index))
         question = by_id.get(tq.id)
         if question is None:
             known = ", ".join(by_id) or "none: the default-language file has no check"
-            errors.append(ContentError(source.path, line, f"question '{tq.id}' is not in the default-language check (its questions: {known})"))
+            errors.append(
+                ContentError(
+                    source.path,
+                    line,
+                    f"question '{tq.id}' is not in the default-language check (its questions: {known})",
+                )
+            )
             continue
         if tq.prompt:
             question.prompt[source.language] = tq.prompt
@@ -190,7 +214,7 @@ def _translate_check(
                 ContentError(
                     source.path,
                     source.front.line_of(("check", "questions", index, "choices")),
-                    f"question '{tq.id}' has {len(tq.choices)} choices here but "
+                    f"question '{tq.id}' has {_choices(len(tq.choices))} here but "
                     f"{len(question.choices)} in the default language: keep the same choices in the same order",
                 )
             )
@@ -200,7 +224,9 @@ def _translate_check(
                 errors.append(
                     ContentError(
                         source.path,
-                        source.front.line_of(("check", "questions", index, "choices", number, "correct")),
+                        source.front.line_of(
+                            ("check", "questions", index, "choices", number, "correct")
+                        ),
                         "'correct' differs from the default-language file: remove it here",
                     )
                 )
@@ -209,8 +235,12 @@ def _translate_check(
 
 
 def build_module(
-    item_id: str, files: list[SourceFile], root: Path, points_default: int,
-    certificate_default: bool, errors: list[ContentError],
+    item_id: str,
+    files: list[SourceFile],
+    root: Path,
+    points_default: int,
+    certificate_default: bool,
+    errors: list[ContentError],
 ) -> Module | None:
     """Build a module from its files; files[0] is the default-language file."""
     default = files[0]
@@ -246,7 +276,13 @@ def build_module(
         for index, rt in enumerate(tr.resources or []):
             if index >= len(resources):
                 line = source.front.line_of(("resources", index))
-                errors.append(ContentError(source.path, line, f"resource {index + 1} has no counterpart in the default-language file: remove it"))
+                errors.append(
+                    ContentError(
+                        source.path,
+                        line,
+                        f"resource {index + 1} has no counterpart in the default-language file: remove it",
+                    )
+                )
             elif rt.title:
                 resources[index].title[source.language] = rt.title
     if front is None:
@@ -270,7 +306,11 @@ def build_module(
 
 
 def build_event(
-    item_id: str, files: list[SourceFile], root: Path, points_default: int, errors: list[ContentError]
+    item_id: str,
+    files: list[SourceFile],
+    root: Path,
+    points_default: int,
+    errors: list[ContentError],
 ) -> Event | None:
     """Build an event from its files; files[0] is the default-language file."""
     default = files[0]
@@ -289,11 +329,28 @@ def build_event(
         text = source.body.strip()
         if not text:
             if source is default:
-                errors.append(ContentError(source.path, source.body_line, "the event has no description: write one below the front matter"))
+                errors.append(
+                    ContentError(
+                        source.path,
+                        source.body_line,
+                        "the event has no description: write one below the front matter",
+                    )
+                )
             continue
-        lead = source.body_line + next(i for i, line in enumerate(source.body.split("\n")) if line.strip())
+        lead = source.body_line + next(
+            i for i, line in enumerate(source.body.split("\n")) if line.strip()
+        )
         wrapper: dict[str, Texts] = {}
-        _render_into(wrapper, assets, "description", source.language, Block(text, lead, lead), source.path, root, errors)
+        _render_into(
+            wrapper,
+            assets,
+            "description",
+            source.language,
+            Block(text, lead, lead),
+            source.path,
+            root,
+            errors,
+        )
         description.update(wrapper["description"])
     if front is None:
         return None

@@ -74,9 +74,7 @@ def render(text: str, source: Path, root: Path) -> Rendered:
             attr = {"link_open": "href", "image": "src"}.get(child.type)
             if attr:
                 target = str(child.attrs.get(attr, ""))
-                line = next(
-                    (n + 1 for n in range(start, end) if target in lines[n]), start + 1
-                )
+                line = next((n + 1 for n in range(start, end) if target in lines[n]), start + 1)
                 _rewrite(child, attr, line, source, root, result)
     result.html = sanitise(_md.renderer.render(tokens, _md.options, {}))
     return result
@@ -88,7 +86,9 @@ def _rewrite(token: Token, attr: str, line: int, source: Path, root: Path, out: 
     if parts.scheme or parts.netloc or not parts.path or target.startswith(("#", "/")):
         if target.startswith("/"):
             out.problems.append(
-                LinkProblem(line, f"link '{target}' starts with '/': write it relative to this file")
+                LinkProblem(
+                    line, f"link '{target}' starts with '/': write it relative to this file"
+                )
             )
         return
     relative = PurePosixPath(

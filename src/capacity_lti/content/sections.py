@@ -106,7 +106,10 @@ def parse_body(
     first_heading = headings[0][1] if headings else len(lines)
     if "\n".join(lines[:first_heading]).strip():
         lead = next(i for i, line in enumerate(lines) if line.strip())
-        fail(lead, f"text before the first section: begin the body with '## Basics' ({_SECTION_LIST})")
+        fail(
+            lead,
+            f"text before the first section: begin the body with '## Basics' ({_SECTION_LIST})",
+        )
 
     blocks: dict[str, Block] = {}
     seen: dict[str, int] = {}
@@ -122,15 +125,23 @@ def parse_body(
         if level == 2:
             section, current_key = _BY_HEADING.get(_norm(text)), None
             if section is None:
-                fail(index, f"unknown section '{text}': the sections are {_SECTION_LIST}, in English")
+                fail(
+                    index, f"unknown section '{text}': the sections are {_SECTION_LIST}, in English"
+                )
                 continue
             order = SECTIONS.index(section)
             if section.key in seen:
-                fail(index, f"section '{section.heading}' appears twice (first on line {seen[section.key]}); keep one")
+                fail(
+                    index,
+                    f"section '{section.heading}' appears twice (first on line {seen[section.key]}); keep one",
+                )
                 section = None
                 continue
             if order < last_order:
-                fail(index, f"section '{section.heading}' is out of order: the order is {_SECTION_LIST}")
+                fail(
+                    index,
+                    f"section '{section.heading}' is out of order: the order is {_SECTION_LIST}",
+                )
             seen[section.key] = at(index)
             last_order = max(last_order, order)
             if not section.parts:
@@ -141,7 +152,10 @@ def parse_body(
             fail(index, f"sub-section '### {text}' is not inside a known '## ' section")
             continue
         if not section.parts:
-            fail(index, f"'### {text}': '{section.heading}' has no sub-sections; use '####' for a heading inside it")
+            fail(
+                index,
+                f"'### {text}': '{section.heading}' has no sub-sections; use '####' for a heading inside it",
+            )
             continue
         part = next((key for key, heading in section.parts if heading.lower() == _norm(text)), None)
         if part is None:
@@ -151,7 +165,10 @@ def parse_body(
             continue
         current_key = f"{section.key}/{part}"
         if current_key in seen:
-            fail(index, f"sub-section '{text}' appears twice in '{section.heading}' (first on line {seen[current_key]})")
+            fail(
+                index,
+                f"sub-section '{text}' appears twice in '{section.heading}' (first on line {seen[current_key]})",
+            )
             continue
         seen[current_key] = at(index)
         spans.append((current_key, index, index + 1))
@@ -168,7 +185,11 @@ def parse_body(
                 fail(lead, f"text directly under '## {parent.heading}': move it under {parts}")
             continue
         if not content:
-            advice = "write its text" if complete else "write its text, or remove the heading to use the default language's"
+            advice = (
+                "write its text"
+                if complete
+                else "write its text, or remove the heading to use the default language's"
+            )
             fail(index, f"'{block_label(key)}' is empty: {advice}")
             continue
         blocks[key] = Block(content, at(index), at(lead))

@@ -20,7 +20,7 @@ def dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
         out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "the file"
+    return out or "the top level"
 
 
 def validate(model: type[M], located: Located, path: Path) -> tuple[M | None, list[ContentError]]:
@@ -31,9 +31,7 @@ def validate(model: type[M], located: Located, path: Path) -> tuple[M | None, li
         errors = []
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
-            errors.append(
-                ContentError(path, located.line_of(loc), _message(model, loc, error))
-            )
+            errors.append(ContentError(path, located.line_of(loc), _message(model, loc, error)))
         return None, errors
 
 
@@ -45,7 +43,9 @@ def _message(model: type[BaseModel], loc: Loc, error: Any) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
         hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key '{loc[-1]}' in '{dotted(loc[:-1])}': remove it or fix its spelling{hint}"
+        return (
+            f"unknown key '{loc[-1]}' in '{dotted(loc[:-1])}': remove it or fix its spelling{hint}"
+        )
     if kind == "string_pattern_mismatch":
         return (
             f"'{where}': {error['input']!r} is not a valid id: use lower-case letters, digits "

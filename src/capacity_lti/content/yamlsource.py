@@ -101,20 +101,43 @@ class _Composer(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
-                None, None, "aliases ('*name') are not allowed; write the value out", event.start_mark
+                None,
+                None,
+                "aliases ('*name') are not allowed; write the value out",
+                event.start_mark,
             )
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise yaml.MarkedYAMLError(
                 None, None, "anchors ('&name') are not allowed; remove them", event.start_mark
             )
         if getattr(event, "tag", None) not in (None, "!"):
             raise yaml.MarkedYAMLError(
-                None, None, f"YAML tags ('{event.tag}') are not allowed; remove it", event.start_mark
+                None,
+                None,
+                f"YAML tags ('{event.tag}') are not allowed; remove it",
+                event.start_mark,
             )
         return super().compose_node(parent, index)
+
+
+_ADVICE = (
+    ("expected <block end>", "this line's indentation does not match the lines above it"),
+    ("mapping values are not allowed", "a ': ' inside a value: put the whole value in quotes"),
+    ("cannot start any token", "a character YAML cannot start a value with (a tab?): indent with spaces, quote the value"),
+    ("could not find expected ':'", "a line that is not 'key: value': add the ':' or quote the text"),
+    ("found unexpected end of stream", "a quote or bracket that is never closed"),
+    ("while scanning a quoted scalar", "a quote that is never closed"),
+)
+
+
+def _advice(problem: str) -> str:
+    for needle, advice in _ADVICE:
+        if needle in problem:
+            return f"{advice} ({problem})"
+    return problem
 
 
 def parse_yaml(text: str, path: Path, line_offset: int = 0) -> Located:
@@ -129,7 +152,7 @@ def parse_yaml(text: str, path: Path, line_offset: int = 0) -> Located:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else 0
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ContentError(path, line, f"YAML syntax: {problem}") from None
+        raise ContentError(path, line, f"YAML syntax: {_advice(problem)}") from None
     except yaml.YAMLError as exc:
         raise ContentError(path, 0, f"YAML syntax: {exc}") from None
     if node is None:
