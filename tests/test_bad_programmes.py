@@ -29,7 +29,9 @@ def build_case(case: Path, target: Path) -> dict[str, object]:
     for edit in spec.get("edits", []):
         path = target / edit["file"]
         text = path.read_text(encoding="utf-8")
-        assert text.count(edit["find"]) == 1, f"{case.name}: edit must match exactly once in {edit['file']}"
+        assert text.count(edit["find"]) == 1, (
+            f"{case.name}: edit must match exactly once in {edit['file']}"
+        )
         path.write_text(text.replace(edit["find"], edit["replace"]), encoding="utf-8")
     for name in spec.get("remove", []):
         (target / name).unlink()
@@ -69,5 +71,8 @@ def test_validate_command_exits_1_and_prints_each_error(tmp_path: Path) -> None:
         f"error: {folder / 'programme.yaml'}:26: path 'officers' lists 'lighting-expert', "
         "which is no module or event: did you mean 'lighting-advanced', 'lighting-beginner'?"
     )
-    assert lines[-1] == "1 error in the programme: nothing was changed; fix the lines above and run again"
+    assert (
+        lines[-1]
+        == "1 error in the programme: nothing was changed; fix the lines above and run again"
+    )
     assert out.getvalue() == ""

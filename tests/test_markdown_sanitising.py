@@ -102,7 +102,9 @@ def test_formatting_survives_sanitising(tmp_path: Path) -> None:
 def test_relative_link_is_rewritten_to_the_programme_root(tmp_path: Path) -> None:
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "plan.pdf").write_bytes(b"%PDF")
-    rendered = render("[plan](../media/plan.pdf#page=2)", tmp_path / "modules" / "m.en.md", tmp_path)
+    rendered = render(
+        "[plan](../media/plan.pdf#page=2)", tmp_path / "modules" / "m.en.md", tmp_path
+    )
     assert rendered.problems == []
     assert rendered.assets == {"media/plan.pdf"}
     assert 'href="media/plan.pdf#page=2"' in rendered.html

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from capacity_lti import __version__
 from capacity_lti.cli import content_commands
-from capacity_lti.cli.errors import EXIT_USAGE, report
+from capacity_lti.cli.errors import EXIT_USAGE, UsageProblem, report
 from capacity_lti.errors import CapacityError
 
 
@@ -65,7 +65,7 @@ def main(
         return EXIT_USAGE
     try:
         code: int = args.handler(args, out)
-    except CapacityError as error:
+    except (CapacityError, UsageProblem) as error:
         return report(error, err)
     return code
 

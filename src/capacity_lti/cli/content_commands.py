@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from capacity_lti.cli.errors import EXIT_OK, EXIT_USAGE
+from capacity_lti.cli.errors import EXIT_OK, UsageProblem
 from capacity_lti.content import load_programme, pick
 from capacity_lti.content.languages import display_name
 from capacity_lti.content.model import Event, Programme
@@ -54,8 +54,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     programme = load_programme(args.folder)
     language = args.lang or programme.default_language
     if language not in programme.languages:
-        print(f"error: --lang {language} is not one of {', '.join(programme.languages)}", file=out)
-        return EXIT_USAGE
+        raise UsageProblem(f"--lang {language} is not one of {', '.join(programme.languages)}")
     chain = programme.chain(language)
     total_minutes = sum(i.minutes for i in programme.items())
     print(f"{pick(programme.title, chain)} [{programme.id}]", file=out)
@@ -119,8 +118,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
     target: Path = args.folder
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        print(f"error: {target} already exists and is not empty: choose a new folder", file=out)
-        return EXIT_USAGE
+        raise UsageProblem(f"{target} already exists and is not empty: choose a new folder")
     source = resources.files("capacity_lti.content").joinpath(STARTER)
     with resources.as_file(source) as folder:
         shutil.copytree(

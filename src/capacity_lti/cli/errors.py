@@ -20,8 +20,15 @@ EXIT_USAGE = 2
 EXIT_FAILED = 3
 
 
-def report(error: CapacityError, err: TextIO) -> int:
+class UsageProblem(Exception):
+    """A command given arguments that cannot work (found after parsing), exit code 2."""
+
+
+def report(error: CapacityError | UsageProblem, err: TextIO) -> int:
     """Print `error` for a person on `err` and return the exit code it maps to."""
+    if isinstance(error, UsageProblem):
+        print(f"error: {error}", file=err)
+        return EXIT_USAGE
     if isinstance(error, InvalidProgramme):
         for problem in error.errors:
             print(f"error: {problem}", file=err)

@@ -114,7 +114,9 @@ def _resources(
         elif item.url is not None and urlsplit(item.url).scheme not in ("https", "http"):
             url_line = default.front.line_of(("resources", index, "url"))
             errors.append(
-                ContentError(default.path, url_line, f"resource url {item.url!r} must start with https://")
+                ContentError(
+                    default.path, url_line, f"resource url {item.url!r} must start with https://"
+                )
             )
         elif item.file is not None:
             target = (root / item.file).resolve()
@@ -185,8 +187,8 @@ def _translate_check(
 ) -> None:
     """Merge a translation's check texts into `check` (models are frozen; dicts are not)."""
     by_id: dict[str, Question] = {}
-    for question in check.questions if check else []:
-        by_id.setdefault(question.id, question)
+    for original in check.questions if check else []:
+        by_id.setdefault(original.id, original)
     for index, tq in enumerate(tr.questions):
         line = source.front.line_of(("check", "questions", index))
         question = by_id.get(tq.id)

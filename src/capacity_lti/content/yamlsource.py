@@ -126,8 +126,14 @@ class _Composer(yaml.SafeLoader):
 _ADVICE = (
     ("expected <block end>", "this line's indentation does not match the lines above it"),
     ("mapping values are not allowed", "a ': ' inside a value: put the whole value in quotes"),
-    ("cannot start any token", "a character YAML cannot start a value with (a tab?): indent with spaces, quote the value"),
-    ("could not find expected ':'", "a line that is not 'key: value': add the ':' or quote the text"),
+    (
+        "cannot start any token",
+        "a character YAML cannot start a value with (a tab?): indent with spaces, quote the value",
+    ),
+    (
+        "could not find expected ':'",
+        "a line that is not 'key: value': add the ':' or quote the text",
+    ),
     ("found unexpected end of stream", "a quote or bracket that is never closed"),
     ("while scanning a quoted scalar", "a quote that is never closed"),
 )
