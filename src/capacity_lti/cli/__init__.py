@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from capacity_lti import __version__
-from capacity_lti.cli import content_commands
+from capacity_lti.cli import admin_commands, content_commands
 from capacity_lti.cli.errors import EXIT_USAGE, UsageProblem, report
 from capacity_lti.errors import CapacityError
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"capacity-lti {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     content_commands.register(commands)
+    admin_commands.register(commands)
     return parser
 
 

@@ -1,0 +1,51 @@
+"""Settings, from the environment (prefix CAPACITY_LTI_) or passed in as a value object.
+
+Read only by the web app factory, the CLI and storage; everything else receives
+the values it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an installation can configure; defaults give the embedded setup."""
+
+    model_config = SettingsConfigDict(env_prefix="CAPACITY_LTI_", extra="forbid", frozen=True)
+
+    instance_path: Path = Field(
+        default=Path("instance"),
+        description="folder for the embedded SQLite database and other local state",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: an SQLite file in instance_path. "
+        "PostgreSQL: postgresql+psycopg://user@host/db (extra [postgres])",
+    )
+    deployment_policy: Literal["allow-list", "first-launch"] = Field(
+        default="first-launch",
+        description="deployment ids not seen before: refuse unless listed ('allow-list'), "
+        "or record them on their first validly signed launch ('first-launch')",
+    )
+    leeway_seconds: int = Field(
+        default=60, ge=0, le=600, description="clock skew allowed on iat/exp"
+    )
+    key_retention_seconds: int = Field(
+        default=3600,
+        ge=300,
+        description="how long a rotated-out tool key stays in the JWKS (longer than any token it signed)",
+    )
+    schemas: Path | None = Field(
+        default=None, description="folder of official SCORM/cmi5 XSDs to validate packages against"
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an SQLite file inside the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.instance_path / 'capacity_lti.sqlite3').resolve()}"
