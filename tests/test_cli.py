@@ -47,13 +47,13 @@ def test_no_command_and_unknown_command_are_usage_errors() -> None:
 
 
 def test_new_writes_a_valid_programme_and_refuses_a_non_empty_folder(tmp_path: Path) -> None:
-    target = tmp_path / "starter"
+    target = tmp_path / "Energy Course 2027"
     code, out, _ = run("new", str(target))
     assert code == 0
     assert out.startswith(f"wrote a starter programme to {target} (1 themes, 1 modules, 1 events")
     assert run("validate", str(target)) == (
         0,
-        "ok: my-programme (1 themes, 1 modules, 1 events, 1 paths, 1 languages)\n",
+        "ok: energy-course-2027 (1 themes, 1 modules, 1 events, 1 paths, 1 languages)\n",
         "",
     )
     assert run("new", str(target)) == (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -124,6 +125,12 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
         shutil.copytree(
             folder, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
         )
+    programme_id = re.sub(r"[^a-z0-9]+", "-", target.resolve().name.lower()).strip("-")
+    if programme_id:
+        manifest = target / "programme.yaml"
+        text = manifest.read_text(encoding="utf-8")
+        text = text.replace("\nid: my-programme\n", f"\nid: {programme_id}\n", 1)
+        manifest.write_text(text, encoding="utf-8")
     programme = load_programme(target)
     print(f"wrote a starter programme to {target} ({_counts(programme)})", file=out)
     print(
