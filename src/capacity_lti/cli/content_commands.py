@@ -125,7 +125,7 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
         shutil.copytree(
             folder, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
         )
-    programme_id = re.sub(r"[^a-z0-9]+", "-", target.resolve().name.lower()).strip("-")
+    programme_id = re.sub(r"[^a-z0-9]+", "-", target.resolve().name.lower())[:64].strip("-")
     if programme_id:
         manifest = target / "programme.yaml"
         text = manifest.read_text(encoding="utf-8")
