@@ -90,3 +90,21 @@ def test_show_lists_structure_and_coverage(base_programme: Path) -> None:
         "",
         "error: --lang de is not one of en, fr, fr-BE\n",
     )
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(base_programme: Path) -> None:
+    script = [
+        sys.executable,
+        "-c",
+        "from capacity_lti.cli import run; run()",
+        "show",
+        str(base_programme),
+    ]
+    show = subprocess.Popen(script, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert show.stdout is not None
+    first = show.stdout.readline()
+    show.stdout.close()
+    assert show.wait(timeout=30) == 0
+    assert first == b"Test programme [test-programme]\n"
+    assert show.stderr is not None
+    assert b"Traceback" not in show.stderr.read()
