@@ -105,12 +105,17 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
         "\nTranslation coverage (texts written in the language itself; the rest falls back)",
         file=out,
     )
-    print(f"  {'language':<24} {'full':>5} {'partial':>8} {'fallback':>9} {'texts':>12}", file=out)
-    for row in coverage(programme):
-        label = f"{row.language} {display_name(row.language, 'en')}"
+    rows = coverage(programme)
+    labels = [f"{row.language} {display_name(row.language, 'en')}" for row in rows]
+    width = max(len(label) for label in [*labels, "language"])
+    print(
+        f"  {'language':<{width}} {'full':>5} {'partial':>8} {'fallback':>9} {'texts':>12}",
+        file=out,
+    )
+    for row, label in zip(rows, labels, strict=True):
         texts = f"{row.blocks}/{row.total_blocks}"
         print(
-            f"  {label:<24} {row.full:>5} {row.partial:>8} {row.fallback:>9} {texts:>12} {row.percent:>3}%",
+            f"  {label:<{width}} {row.full:>5} {row.partial:>8} {row.fallback:>9} {texts:>12} {row.percent:>3}%",
             file=out,
         )
     return EXIT_OK
