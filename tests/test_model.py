@@ -8,6 +8,7 @@ import pytest
 
 from capacity_lti.content import BLOCKS, load_programme, negotiate, pick
 from capacity_lti.content.yamlsource import parse_yaml
+from capacity_lti.errors import ContentError
 
 
 def test_blocks_fall_back_one_by_one_along_variant_language_default(base_programme: Path) -> None:
@@ -86,3 +87,30 @@ def test_yaml_keeps_norwegian_and_yes_as_text_and_locates_lines(tmp_path: Path) 
     assert located.line_of(("answer",)) == 2
     assert located.line_of(("languages", 1)) == 1
     assert located.line_of(("missing", "deeper")) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "a: 1\nb: *x\n",
+            "2: YAML syntax: aliases ('*name') are not allowed; write the value out",
+        ),
+        (
+            "a: !!python/object:os.system x\n",
+            "1: YAML syntax: YAML tags ('tag:yaml.org,2002:python/object:os.system') are not allowed; remove it",
+        ),
+        ("a: !custom x\n", "1: YAML syntax: YAML tags ('!custom') are not allowed; remove it"),
+        ("a: 1\n<<: {b: 2}\n", "2: merge keys ('<<') are not allowed; write the keys out"),
+        (
+            'a: &a ["x","x"]\nb: &b [*a,*a]\nc: &c [*b,*b]\nd: [*c,*c]\n',
+            "1: YAML syntax: anchors ('&name') are not allowed; remove them",
+        ),
+    ],
+)
+def test_yaml_refuses_aliases_tags_merges_and_entity_bombs(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ContentError) as refused:
+        parse_yaml(text, tmp_path / "x.yaml")
+    assert str(refused.value) == f"{tmp_path / 'x.yaml'}:{message}"

@@ -83,7 +83,7 @@ class _Walker:
     @staticmethod
     def _scalar(node: yaml.ScalarNode) -> Any:
         text: str = node.value
-        if node.style is not None and node.style in "'\"|>":
+        if node.style in ("'", '"', "|", ">"):  # quoted or block text stays text
             return text
         if text in _NULL:
             return None
@@ -96,19 +96,40 @@ class _Walker:
         return text
 
 
-class _Composer(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases while composing."""
+class _PurePythonEvents(yaml.parser.Parser, yaml.scanner.Scanner, yaml.reader.Reader):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+# libyaml's C parser when PyYAML was built with it (it is in the wheels); same events.
+_EVENTS: Any = getattr(yaml, "cyaml", None) and getattr(yaml.cyaml, "CParser", None)
+_EVENTS = _EVENTS or _PurePythonEvents
+
+
+class _Events(_EVENTS):  # type: ignore[misc]
+    """The event source, whichever parser it is."""
+
+
+class _Composer(yaml.composer.Composer, _Events, yaml.resolver.Resolver):
+    """PyYAML's composer over the fastest available parser, refusing anchors,
+    aliases and tags as it composes."""
+
+    def __init__(self, stream: str) -> None:
+        _EVENTS.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
                 None,
                 None,
                 "aliases ('*name') are not allowed; write the value out",
                 event.start_mark,
             )
-        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise yaml.MarkedYAMLError(
                 None, None, "anchors ('&name') are not allowed; remove them", event.start_mark
@@ -125,6 +146,11 @@ class _Composer(yaml.SafeLoader):
 
 _ADVICE = (
     ("expected <block end>", "this line's indentation does not match the lines above it"),
+    (
+        "did not find expected '-' indicator",
+        "this line's indentation does not match the list above it",
+    ),
+    ("did not find expected key", "this line's indentation does not match the lines above it"),
     ("mapping values are not allowed", "a ': ' inside a value: put the whole value in quotes"),
     (
         "cannot start any token",
