@@ -1,0 +1,299 @@
+"""id_token verification: 1EdTech certification 6.1.1 refusals, plus the gaps of PyLTI1p3 2.0.0.
+
+The platform's keyset is served over real HTTP on 127.0.0.1; tokens are shaped the
+way Moodle 4.5 signs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from capacity_lti.errors import LaunchError
+from capacity_lti.lti.idtoken import LTI, KeySets, verify_id_token
+from capacity_lti.lti.keys import public_jwk
+
+ISSUER = "https://moodle.example.org"
+CLIENT = "QzTGB2Lx8rV3Kc1"
+
+
+@dataclass
+class Platform:
+    issuer: str
+    client_id: str
+    key_set_url: str
+
+
+class KeysetServer:
+    """A platform's JWKS endpoint: serves whatever keys it currently holds and counts fetches."""
+
+    def __init__(self) -> None:
+        self.keys: list[dict[str, str]] = []
+        self.fetches = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.fetches += 1
+                body = json.dumps({"keys": outer.keys}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/mod/lti/certs.php"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def fetch(url: str) -> Mapping[str, Any]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        document: Mapping[str, Any] = json.load(response)
+        return document
+
+
+@pytest.fixture
+def keyset() -> Iterator[KeysetServer]:
+    server = KeysetServer()
+    yield server
+    server.server.shutdown()
+
+
+@dataclass
+class Signer:
+    private: rsa.RSAPrivateKey
+    kid: str
+
+
+@functools.cache
+def pooled_key(index: int) -> rsa.RSAPrivateKey:
+    """RSA keys are slow to make: each test platform takes its n-th key from a shared pool."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def new_signer(server: KeysetServer) -> Signer:
+    private = pooled_key(len(server.keys))
+    jwk = public_jwk(private.public_key())
+    server.keys.append(jwk)
+    return Signer(private, jwk["kid"])
+
+
+def moodle_claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": CLIENT,
+        "sub": "7",
+        "exp": now + 60,
+        "iat": now,
+        "nonce": "n-0123456789",
+        LTI + "deployment_id": "3",
+        LTI + "target_link_uri": "https://tool.example.org/lti/launch",
+        LTI + "lis": {"person_sourcedid": "", "course_section_sourcedid": ""},
+        LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+        LTI + "context": {
+            "id": "2",
+            "label": "CLIMATE",
+            "title": "Climate action",
+            "type": ["CourseSection"],
+        },
+        LTI + "resource_link": {"title": "Greenhouse-gas inventory", "id": "1"},
+        LTI + "launch_presentation": {
+            "locale": "sv",
+            "document_target": "iframe",
+            "return_url": ISSUER + "/mod/lti/return.php",
+        },
+        LTI + "message_type": "LtiResourceLinkRequest",
+        LTI + "version": "1.3.0",
+        LTI + "custom": {"module": "ghg-inventory-beginner"},
+    }
+    for key, value in changes.items():
+        name = key if key in claims or not key.startswith("lti_") else LTI + key[4:]
+        if value is DROP:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims
+
+
+DROP = object()
+
+
+def sign(signer: Signer, claims: Mapping[str, Any], **header: Any) -> str:
+    return jwt.encode(
+        dict(claims), signer.private, algorithm="RS256", headers={"kid": signer.kid, **header}
+    )
+
+
+def refused(token: str, platform: Platform, keys: KeySets, leeway: int = 60) -> str:
+    with pytest.raises(LaunchError) as caught:
+        verify_id_token(token, platform, keys, leeway=leeway)
+    assert caught.value.message, "every refusal has a message for the user"
+    return caught.value.reason
+
+
+@pytest.fixture
+def setup(keyset: KeysetServer) -> tuple[Signer, Platform, KeySets]:
+    signer = new_signer(keyset)
+    return signer, Platform(ISSUER, CLIENT, keyset.url), KeySets(fetch, min_interval=0)
+
+
+def test_a_moodle_launch_is_accepted(setup: tuple[Signer, Platform, KeySets]) -> None:
+    signer, platform, keys = setup
+    launch = verify_id_token(sign(signer, moodle_claims()), platform, keys, leeway=60)
+    assert (launch.message_type, launch.deployment_id, launch.subject) == (
+        "LtiResourceLinkRequest",
+        "3",
+        "7",
+    )
+    assert launch.nonce == "n-0123456789"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+REFUSALS: list[tuple[str, Callable[[Signer], str], str]] = [
+    ("no kid", lambda s: jwt.encode(moodle_claims(), s.private, algorithm="RS256"), "no-kid"),
+    ("wrong kid", lambda s: sign(s, moodle_claims(), kid="not-published"), "unknown-kid"),
+    ("wrong LTI version", lambda s: sign(s, moodle_claims(lti_version="1.2.0")), "wrong-lti-version"),
+    ("no LTI version", lambda s: sign(s, moodle_claims(lti_version=DROP)), "no-lti-version"),
+    ("not a JWT", lambda s: "this.is.not-a-jwt", "not-a-jwt"),
+    ("two parts only", lambda s: ".".join(sign(s, moodle_claims()).split(".")[:2]), "not-a-jwt"),
+    ("missing LTI claims", lambda s: sign(s, {k: v for k, v in moodle_claims().items() if not k.startswith(LTI)}), "no-lti-version"),
+    ("expired", lambda s: sign(s, moodle_claims(exp=int(time.time()) - 120, iat=int(time.time()) - 300)), "expired"),
+    ("issued in the future", lambda s: sign(s, moodle_claims(iat=int(time.time()) + 600, exp=int(time.time()) + 900)), "issued-in-future"),
+    ("no exp", lambda s: sign(s, moodle_claims(exp=DROP)), "no-exp"),
+    ("no iat", lambda s: sign(s, moodle_claims(iat=DROP)), "no-iat"),
+    ("no nonce", lambda s: sign(s, moodle_claims(nonce=DROP)), "no-nonce"),
+    ("no message type", lambda s: sign(s, moodle_claims(lti_message_type=DROP)), "no-message-type"),
+    ("unknown message type", lambda s: sign(s, moodle_claims(lti_message_type="LtiSubmissionReviewRequest")), "unknown-message-type"),
+    ("no roles claim", lambda s: sign(s, moodle_claims(lti_roles=DROP)), "no-roles"),
+    ("no deployment id", lambda s: sign(s, moodle_claims(lti_deployment_id=DROP)), "no-deployment-id"),
+    ("no resource link id", lambda s: sign(s, moodle_claims(lti_resource_link={"title": "x"})), "no-resource-link-id"),
+    ("no sub", lambda s: sign(s, moodle_claims(sub=DROP)), "no-sub"),
+    ("wrong iss", lambda s: sign(s, moodle_claims(iss="https://evil.example")), "wrong-iss"),
+    ("wrong aud", lambda s: sign(s, moodle_claims(aud="another-tool")), "wrong-aud"),
+    ("aud list without azp", lambda s: sign(s, moodle_claims(aud=[CLIENT, "other"])), "no-azp"),
+    ("azp of another client", lambda s: sign(s, moodle_claims(aud=[CLIENT, "other"], azp="other")), "wrong-azp"),
+    ("alg none", lambda s: f"{_b64({'alg': 'none', 'kid': s.kid})}.{_b64(moodle_claims())}.", "alg-not-allowed"),
+    ("tampered payload", lambda s: ".".join([sign(s, moodle_claims()).split(".")[0], _b64(moodle_claims(sub="1")), sign(s, moodle_claims()).split(".")[2]]), "bad-signature"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "reason"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refused_with_its_own_reason(
+    setup: tuple[Signer, Platform, KeySets], case: str, make: Callable[[Signer], str], reason: str
+) -> None:
+    signer, platform, keys = setup
+    assert refused(make(signer), platform, keys) == reason
+
+
+def test_hs256_signed_with_the_public_key_as_secret_is_refused(
+    setup: tuple[Signer, Platform, KeySets],
+) -> None:
+    signer, platform, keys = setup
+    public_pem = signer.private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64({"alg": "HS256", "typ": "JWT", "kid": signer.kid})
+    payload = _b64(moodle_claims())
+    mac = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    token = f"{header}.{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    assert refused(token, platform, keys) == "alg-not-allowed"
+
+
+def test_platform_clock_ahead_within_leeway_is_accepted_and_beyond_is_not(
+    setup: tuple[Signer, Platform, KeySets],
+) -> None:
+    signer, platform, keys = setup
+    ahead = int(time.time()) + 2
+    verify_id_token(
+        sign(signer, moodle_claims(iat=ahead, exp=ahead + 60)), platform, keys, leeway=60
+    )
+    assert (
+        refused(sign(signer, moodle_claims(iat=ahead, exp=ahead + 60)), platform, keys, leeway=0)
+        == "issued-in-future"
+    )
+
+
+@pytest.mark.parametrize(
+    ("roles", "names"),
+    [
+        (
+            [
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+                "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
+            ],
+            {},
+        ),
+        (["Learner"], {}),  # short role
+        (["http://example.org/unknown#Role"], {}),  # unknown role
+        ([], {}),  # no role
+        (["Learner"], {"email": "ana@example.org"}),  # email only
+        (
+            ["Learner"],
+            {"given_name": "Ana", "family_name": "Horvat", "name": "Ana Horvat"},
+        ),  # names only
+    ],
+)
+def test_valid_launches_of_6_1_2_and_6_1_3_are_accepted(
+    setup: tuple[Signer, Platform, KeySets], roles: list[str], names: dict[str, str]
+) -> None:
+    signer, platform, keys = setup
+    launch = verify_id_token(
+        sign(signer, moodle_claims(lti_roles=roles, **names)), platform, keys, leeway=60
+    )
+    assert launch.roles == tuple(roles)
+
+
+def test_rotated_platform_key_is_fetched_once_then_cached(keyset: KeysetServer) -> None:
+    first = new_signer(keyset)
+    platform = Platform(ISSUER, CLIENT, keyset.url)
+    keys = KeySets(fetch, min_interval=0)
+    verify_id_token(sign(first, moodle_claims()), platform, keys, leeway=60)
+    verify_id_token(sign(first, moodle_claims()), platform, keys, leeway=60)
+    assert keyset.fetches == 1
+    rotated = new_signer(keyset)  # the platform publishes a new key and signs with it
+    verify_id_token(sign(rotated, moodle_claims()), platform, keys, leeway=60)
+    assert keyset.fetches == 2
+    verify_id_token(sign(rotated, moodle_claims()), platform, keys, leeway=60)
+    assert keyset.fetches == 2
+
+
+def test_forged_kids_cannot_make_the_tool_hammer_the_platform(keyset: KeysetServer) -> None:
+    signer = new_signer(keyset)
+    platform = Platform(ISSUER, CLIENT, keyset.url)
+    keys = KeySets(fetch, min_interval=3600)
+    verify_id_token(sign(signer, moodle_claims()), platform, keys, leeway=60)
+    for n in range(5):
+        assert (
+            refused(sign(signer, moodle_claims(), kid=f"forged-{n}"), platform, keys)
+            == "unknown-kid"
+        )
+    assert keyset.fetches == 1
+
+
+def test_unreachable_keyset_is_a_clear_refusal() -> None:
+    platform = Platform(ISSUER, CLIENT, "http://127.0.0.1:1/certs")
+    token = jwt.encode(moodle_claims(), pooled_key(0), algorithm="RS256", headers={"kid": "k"})
+    assert refused(token, platform, KeySets(fetch)) == "keyset-unavailable"
