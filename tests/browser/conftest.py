@@ -1,0 +1,199 @@
+"""The browser suite's machinery: Debian's Chromium through Playwright, a local HTTP server, packages.
+
+The server (http.server, 127.0.0.1, a thread) serves one folder holding the harness LMS page,
+scorm-again from tests/browser/node_modules, and each package unzipped under pkg/<name>/, so the
+package's pages and the LMS page share an origin as they do in Moodle.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import json
+import re
+import shutil
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+from tests.conftest import EXAMPLES, REPO, require
+
+HERE = Path(__file__).parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCORM_AGAIN = HERE / "node_modules" / "scorm-again" / "dist"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PROGRAMME = EXAMPLES / "climate-action"
+MODULE = "ghg-inventory-beginner"  # has a knowledge check and Swedish and French translations
+DATA_BLOCK = re.compile(
+    r'<script type="application/json" id="capacity-data">(.*?)</script>', re.DOTALL
+)
+
+
+def packager_available() -> bool:
+    return importlib.util.find_spec("capacity_lti.packaging") is not None
+
+
+@dataclass(frozen=True)
+class Package:
+    """One package unzipped where the server serves it."""
+
+    name: str
+    folder: Path
+    url: str  # the package folder's URL, ending in /
+
+    def pages(self) -> dict[str, dict[str, Any]]:
+        """Every module page of the package: file name -> its capacity-data JSON."""
+        found: dict[str, dict[str, Any]] = {}
+        for page in sorted(self.folder.glob("*.html")):
+            match = DATA_BLOCK.search(page.read_text(encoding="utf-8"))
+            if match:
+                data = json.loads(match.group(1))
+                if data.get("module"):
+                    found[page.name] = data
+        return found
+
+    def page_url(self, module: str) -> str:
+        return f"{self.url}{module}.html"
+
+    def data(self, module: str) -> dict[str, Any]:
+        return self.pages()[f"{module}.html"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ModuleNotFoundError:
+        require("Python playwright is not installed: pip install -e '.[dev]'")
+    if not CHROMIUM.exists():
+        require(f"{CHROMIUM} is missing: run bash tests/browser/setup.sh")
+    if not (SCORM_AGAIN / "scorm12.js").exists():
+        require("scorm-again is not installed: run bash tests/browser/setup.sh (npm ci)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """(folder, base URL) of the local web server the browser talks to."""
+    root = tmp_path_factory.mktemp("site")
+    shutil.copy(HERE / "harness.html", root / "harness.html")
+    (root / "node_modules").mkdir()
+    (root / "node_modules" / "scorm-again").symlink_to(SCORM_AGAIN.parent)
+    handler = functools.partial(_Quiet, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _fixture_package(standard: str, target: Path) -> None:
+    """The hand-written pages that follow the contract, made into a package folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(HERE / "fixtures" / "package", target)
+    for page in target.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        page.write_text(text.replace('"standard": "scorm12"', f'"standard": "{standard}"'))
+    (target / "capacity").mkdir()
+    for name in ("runtime.js", "player.css"):
+        shutil.copy(REPO / "scorm" / name, target / "capacity" / name)
+
+
+@functools.cache
+def _programme() -> Any:
+    from capacity_lti import content
+
+    return content.load_programme(PROGRAMME)
+
+
+def _built_package(standard: str, language: str, module: str | None, target: Path) -> None:
+    from capacity_lti import packaging
+
+    out = target.parent / f"{target.name}.zips"
+    out.mkdir(parents=True)
+    archive = packaging.build_package(_programme(), standard, language, out, module_id=module)
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(target)
+
+
+@pytest.fixture(scope="session")
+def package(site: tuple[Path, str]) -> Callable[..., Package]:
+    """package(standard, language="en", module=MODULE): built once per session, then served.
+
+    Built by capacity_lti.packaging from examples/climate-action; until the packager exists,
+    the hand-written contract fixture stands in (module=None: the whole programme).
+    """
+    root, base = site
+    made: dict[tuple[str, str, str | None], Package] = {}
+
+    def get(standard: str, language: str = "en", module: str | None = MODULE) -> Package:
+        key = (standard, language, module)
+        if key not in made:
+            name = f"{standard}-{language}-{module or 'all'}"
+            target = root / "pkg" / name
+            if packager_available():
+                _built_package(standard, language, module, target)
+            else:
+                _fixture_package(standard, target)
+            made[key] = Package(name, target, f"{base}pkg/{name}/")
+        return made[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def fixture_package(site: tuple[Path, str]) -> Callable[[str], Package]:
+    """fixture_package(standard): the hand-written pages in tests/browser/fixtures/package."""
+    root, base = site
+    made: dict[str, Package] = {}
+
+    def get(standard: str) -> Package:
+        if standard not in made:
+            name = f"fixture-{standard}"
+            _fixture_package(standard, root / "pkg" / name)
+            made[standard] = Package(name, root / "pkg" / name, f"{base}pkg/{name}/")
+        return made[standard]
+
+    return get
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context and page; fails the test on any uncaught error in any page."""
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    errors: list[str] = []
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
