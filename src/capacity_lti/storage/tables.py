@@ -90,3 +90,39 @@ class ToolKey(Base):
     public_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Learner(Base):
+    """A person as one platform knows them: the LTI `sub`, scoped to the platform."""
+
+    __tablename__ = "learner"
+    __table_args__ = (UniqueConstraint("platform_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ResourceLink(Base):
+    """A placement of the tool in a course: what it opens and where its grades go (AGS)."""
+
+    __tablename__ = "resource_link"
+    __table_args__ = (UniqueConstraint("platform_id", "link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text, default="")
+    context_id: Mapped[str] = mapped_column(String(255), default="")
+    context_title: Mapped[str] = mapped_column(Text, default="")
+    module_id: Mapped[str | None] = mapped_column(String(64), default=None)  # None: programme home
+    ags_lineitem: Mapped[str | None] = mapped_column(Text, default=None)
+    ags_lineitems: Mapped[str | None] = mapped_column(Text, default=None)
+    ags_scopes: Mapped[str] = mapped_column(Text, default="")  # space-separated
+    nrps_url: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
