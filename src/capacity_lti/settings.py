@@ -43,6 +43,23 @@ class Settings(BaseSettings):
     schemas: Path | None = Field(
         default=None, description="folder of official SCORM/cmi5 XSDs to validate packages against"
     )
+    programme_dir: Path | None = Field(
+        default=None,
+        description="the programme the web tool serves; default: examples/climate-action in a "
+        "checkout, else the bundled starter programme",
+    )
+    proxy_count: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="reverse proxies in front of the tool whose X-Forwarded-* headers are trusted",
+    )
+    session_ttl_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=43200,
+        description="lifetime of a learner's signed session token, renewed on every page",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an SQLite file inside the instance folder."""

@@ -126,3 +126,26 @@ class ResourceLink(Base):
     ags_scopes: Mapped[str] = mapped_column(Text, default="")  # space-separated
     nrps_url: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PendingLogin(Base):
+    """An OIDC login in flight: `state` and `nonce` kept server-side, single-use, short-lived."""
+
+    __tablename__ = "pending_login"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    browser_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    storage_target: Mapped[str | None] = mapped_column(String(255), default=None)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ToolSecret(Base):
+    """A secret the tool generates on first start (e.g. the key that signs learner sessions)."""
+
+    __tablename__ = "tool_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
