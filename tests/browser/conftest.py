@@ -2,14 +2,14 @@
 
 The server (http.server, 127.0.0.1, a thread) serves one folder holding the harness LMS page,
 scorm-again from tests/browser/node_modules, and each package unzipped under pkg/<name>/, so the
-package's pages and the LMS page share an origin as they do in Moodle.
+package's pages and the LMS page share an origin as they do in Moodle. Every package is built by
+capacity_lti.packaging from a programme folder (an example, or fixtures/reading).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import json
 import re
 import shutil
@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-from tests.conftest import EXAMPLES, REPO, require
+from tests.conftest import EXAMPLES, require
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,14 +40,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PROGRAMME = EXAMPLES / "climate-action"
+READING = HERE / "fixtures" / "reading"  # one module without a knowledge check
 MODULE = "ghg-inventory-beginner"  # has a knowledge check and Swedish and French translations
 DATA_BLOCK = re.compile(
     r'<script type="application/json" id="capacity-data">(.*?)</script>', re.DOTALL
 )
-
-
-def packager_available() -> bool:
-    return importlib.util.find_spec("capacity_lti.packaging") is not None
 
 
 @dataclass(frozen=True)
@@ -117,72 +114,47 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
     server.server_close()
 
 
-def _fixture_package(standard: str, target: Path) -> None:
-    """The hand-written pages that follow the contract, made into a package folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(HERE / "fixtures" / "package", target)
-    for page in target.glob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        page.write_text(text.replace('"standard": "scorm12"', f'"standard": "{standard}"'))
-    (target / "capacity").mkdir()
-    for name in ("runtime.js", "player.css"):
-        shutil.copy(REPO / "scorm" / name, target / "capacity" / name)
-
-
 @functools.cache
-def _programme() -> Any:
+def _programme(folder: Path) -> Any:
     from capacity_lti import content
 
-    return content.load_programme(PROGRAMME)
+    return content.load_programme(folder)
 
 
-def _built_package(standard: str, language: str, module: str | None, target: Path) -> None:
+def _built_package(
+    folder: Path, standard: str, language: str, module: str | None, target: Path
+) -> None:
     from capacity_lti import packaging
 
     out = target.parent / f"{target.name}.zips"
     out.mkdir(parents=True)
-    archive = packaging.build_package(_programme(), standard, language, out, module_id=module)
+    archive = packaging.build_package(_programme(folder), standard, language, out, module_id=module)
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(target)
 
 
 @pytest.fixture(scope="session")
 def package(site: tuple[Path, str]) -> Callable[..., Package]:
-    """package(standard, language="en", module=MODULE): built once per session, then served.
+    """package(standard, language="en", module=MODULE, programme=PROGRAMME): built once, served.
 
-    Built by capacity_lti.packaging from examples/climate-action; until the packager exists,
-    the hand-written contract fixture stands in (module=None: the whole programme).
+    module=None: the whole programme, one SCO per module.
     """
     root, base = site
-    made: dict[tuple[str, str, str | None], Package] = {}
+    made: dict[tuple[str, str, str | None, Path], Package] = {}
 
-    def get(standard: str, language: str = "en", module: str | None = MODULE) -> Package:
-        key = (standard, language, module)
+    def get(
+        standard: str,
+        language: str = "en",
+        module: str | None = MODULE,
+        programme: Path = PROGRAMME,
+    ) -> Package:
+        key = (standard, language, module, programme)
         if key not in made:
-            name = f"{standard}-{language}-{module or 'all'}"
+            name = f"{programme.name}-{standard}-{language}-{module or 'all'}"
             target = root / "pkg" / name
-            if packager_available():
-                _built_package(standard, language, module, target)
-            else:
-                _fixture_package(standard, target)
+            _built_package(programme, standard, language, module, target)
             made[key] = Package(name, target, f"{base}pkg/{name}/")
         return made[key]
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def fixture_package(site: tuple[Path, str]) -> Callable[[str], Package]:
-    """fixture_package(standard): the hand-written pages in tests/browser/fixtures/package."""
-    root, base = site
-    made: dict[str, Package] = {}
-
-    def get(standard: str) -> Package:
-        if standard not in made:
-            name = f"fixture-{standard}"
-            _fixture_package(standard, root / "pkg" / name)
-            made[standard] = Package(name, root / "pkg" / name, f"{base}pkg/{name}/")
-        return made[standard]
 
     return get
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.conftest import MODULE, Package, packager_available
+from tests.browser.conftest import MODULE, READING, Package
 from tests.browser.learner import FINISH, Learner, decode, letters
 
 if TYPE_CHECKING:
@@ -108,8 +108,7 @@ def test_learner_fails_leaves_resumes_and_passes(
     pkg = package(standard, language)
     module, data = the_module(pkg)
     assert data["standard"] == standard
-    if packager_available():
-        assert data["language"] == language
+    assert data["language"] == language
     is12 = standard == "scorm12"
     ui = data["ui"]
     blocks = len(data["blocks"])
@@ -346,9 +345,9 @@ def test_suspend_data_of_the_largest_module_fits_scorm12(
 
 @pytest.mark.parametrize("standard", ["scorm12", "scorm2004"])
 def test_a_module_without_a_check_completes_once_every_block_was_seen(
-    page: Page, site: Site, fixture_package: Callable[[str], Package], standard: str
+    page: Page, site: Site, package: Packages, standard: str
 ) -> None:
-    pkg = fixture_package(standard)
+    pkg = package(standard, "en", "fixture-reading", READING)
     data = pkg.data("fixture-reading")
     blocks = len(data["blocks"])
     learner = Learner(page, site[1], standard, data)

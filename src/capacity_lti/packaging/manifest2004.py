@@ -1,0 +1,145 @@
+"""imsmanifest.xml for SCORM 2004 4th Edition, built with lxml.
+
+Simple sequencing: the organisation (and each theme group) allows choice and flow and rolls up
+satisfaction and completion from its SCOs. Each SCO's primary objective is satisfied when the
+runtime reports the module done (score.scaled 1, whatever the check) and is written to a
+package-local global objective; a SCO that requires others is disabled until their objectives
+are satisfied. Events are untracked pages left out of rollup. An LMS that ignores sequencing
+(Moodle) still shows every item and tracks each SCO on its own.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from capacity_lti.packaging.structure import Node, Structure
+
+CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
+ADLCP = "http://www.adlnet.org/xsd/adlcp_v1p3"
+ADLSEQ = "http://www.adlnet.org/xsd/adlseq_v1p3"
+ADLNAV = "http://www.adlnet.org/xsd/adlnav_v1p3"
+IMSSS = "http://www.imsglobal.org/xsd/imsss"
+LOM = "http://ltsc.ieee.org/xsd/LOM"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+SCHEMA_LOCATION = (
+    f"{CP} imscp_v1p1.xsd {ADLCP} adlcp_v1p3.xsd {ADLSEQ} adlseq_v1p3.xsd "
+    f"{ADLNAV} adlnav_v1p3.xsd {IMSSS} imsss_v1p0.xsd {LOM} lom.xsd"
+)
+NSMAP: dict[str | None, str] = {None: CP, "adlcp": ADLCP, "adlseq": ADLSEQ, "adlnav": ADLNAV, "imsss": IMSSS,
+         "lom": LOM, "xsi": XSI}  # fmt: skip
+
+
+def _el(parent: etree._Element, ns: str, tag: str, text: str | None = None,
+        **attrs: str) -> etree._Element:  # fmt: skip
+    element = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _rollup(sequencing: etree._Element) -> None:
+    rules = _el(sequencing, IMSSS, "rollupRules")
+    for status in ("satisfied", "completed"):
+        rule = _el(rules, IMSSS, "rollupRule", childActivitySet="all")
+        conditions = _el(rule, IMSSS, "rollupConditions")
+        _el(conditions, IMSSS, "rollupCondition", condition=status)
+        _el(rule, IMSSS, "rollupAction", action=status)
+
+
+def _group_sequencing(parent: etree._Element) -> None:
+    sequencing = _el(parent, IMSSS, "sequencing")
+    _el(sequencing, IMSSS, "controlMode", choice="true", flow="true")
+    _rollup(sequencing)
+
+
+def _sco_sequencing(item: etree._Element, node: Node, structure: Structure) -> None:
+    sequencing = _el(item, IMSSS, "sequencing")
+    if node.requires:
+        rules = _el(sequencing, IMSSS, "sequencingRules")
+        rule = _el(rules, IMSSS, "preConditionRule")
+        conditions = _el(rule, IMSSS, "ruleConditions", conditionCombination="any")
+        for key in node.requires:
+            for condition in ("satisfied", "objectiveStatusKnown"):
+                _el(conditions, IMSSS, "ruleCondition", referencedObjective=f"requires-{key}",
+                    operator="not", condition=condition)  # fmt: skip
+        _el(rule, IMSSS, "ruleAction", action="disabled")
+    objectives = _el(sequencing, IMSSS, "objectives")
+    primary = _el(objectives, IMSSS, "primaryObjective", objectiveID=f"done-{node.objective}",
+                  satisfiedByMeasure="true")  # fmt: skip
+    _el(primary, IMSSS, "minNormalizedMeasure", "1")
+    _el(primary, IMSSS, "mapInfo", targetObjectiveID=f"{structure.objectives}{node.objective}",
+        readSatisfiedStatus="false", readNormalizedMeasure="false",
+        writeSatisfiedStatus="true")  # fmt: skip
+    for key in node.requires:
+        objective = _el(objectives, IMSSS, "objective", objectiveID=f"requires-{key}")
+        _el(objective, IMSSS, "mapInfo", targetObjectiveID=f"{structure.objectives}{key}",
+            readSatisfiedStatus="true", readNormalizedMeasure="false")  # fmt: skip
+    _el(sequencing, IMSSS, "deliveryControls", completionSetByContent="true",
+        objectiveSetByContent="true")  # fmt: skip
+
+
+def _untracked(item: etree._Element) -> None:
+    sequencing = _el(item, IMSSS, "sequencing")
+    _el(sequencing, IMSSS, "rollupRules", rollupObjectiveSatisfied="false",
+        rollupProgressCompletion="false", objectiveMeasureWeight="0")  # fmt: skip
+    _el(sequencing, IMSSS, "deliveryControls", tracked="false")
+
+
+def _item(parent: etree._Element, node: Node, structure: Structure) -> None:
+    attrs = {"identifier": node.ident, "isvisible": "true"}
+    if node.resource:
+        attrs["identifierref"] = node.resource
+    item = _el(parent, CP, "item", **attrs)
+    _el(item, CP, "title", node.title)
+    for child in node.children:
+        _item(item, child, structure)
+    if node.children:
+        _group_sequencing(item)
+    elif node.tracked:
+        _sco_sequencing(item, node, structure)
+    else:
+        _untracked(item)
+
+
+def _lom(metadata: etree._Element, structure: Structure) -> None:
+    lom = _el(metadata, LOM, "lom")
+    general = _el(lom, LOM, "general")
+    title = _el(general, LOM, "title")
+    _el(title, LOM, "string", structure.title, language=structure.language)
+    _el(general, LOM, "language", structure.language)
+    if structure.description:
+        description = _el(general, LOM, "description")
+        _el(description, LOM, "string", structure.description, language=structure.language)
+
+
+def manifest(structure: Structure) -> bytes:
+    root = etree.Element(
+        f"{{{CP}}}manifest",
+        {"identifier": structure.identifier, "version": "1"},
+        nsmap=NSMAP,  # type: ignore[arg-type]
+    )
+    root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
+    metadata = _el(root, CP, "metadata")
+    _el(metadata, CP, "schema", "ADL SCORM")
+    _el(metadata, CP, "schemaversion", "2004 4th Edition")
+    _lom(metadata, structure)
+    organizations = _el(root, CP, "organizations", default="org")
+    organization = _el(organizations, CP, "organization", identifier="org")
+    organization.set(f"{{{ADLSEQ}}}objectivesGlobalToSystem", "false")
+    _el(organization, CP, "title", structure.title)
+    for node in structure.nodes:
+        _item(organization, node, structure)
+    _group_sequencing(organization)
+    resources = _el(root, CP, "resources")
+    for spec in structure.resources:
+        attrs = {"identifier": spec.ident, "type": "webcontent"}
+        attrs[f"{{{ADLCP}}}scormType"] = "sco" if spec.sco else "asset"
+        if spec.href:
+            attrs["href"] = spec.href
+        resource = _el(resources, CP, "resource", **attrs)
+        for href in spec.files:
+            _el(resource, CP, "file", href=href)
+        for ident in spec.depends:
+            _el(resource, CP, "dependency", identifierref=ident)
+    return _DECLARATION + etree.tostring(root, encoding="UTF-8", pretty_print=True)

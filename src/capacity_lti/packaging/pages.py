@@ -1,0 +1,267 @@
+"""The HTML pages of a package, following the page/runtime contract of docs/packaging.md.
+
+Authored Markdown arrives as sanitised HTML (content.markdown); every other text is escaped
+here. Text missing in the package language falls back along the programme's chain, and the
+fallback text carries its own `lang` attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from capacity_lti.content import SECTIONS, Event, Module, Programme
+from capacity_lti.packaging.markup import data_block, esc, prepare
+from capacity_lti.packaging.ui import Labels
+
+RUNTIME = '<script src="capacity/runtime.js"></script>'
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page of one package shares."""
+
+    programme: Programme
+    standard: str
+    language: str
+    chain: tuple[str, ...]
+    labels: Labels
+    renames: Mapping[str, str]  # programme file path -> its safe name in the zip
+
+    def pick(self, texts: Mapping[str, str]) -> tuple[str, str]:
+        """(text, its language) along the chain; ("", package language) when there is none."""
+        for tag in self.chain:
+            if tag in texts:
+                return texts[tag], tag
+        return "", self.language
+
+    def text(self, texts: Mapping[str, str]) -> str:
+        return self.pick(texts)[0]
+
+    def lang(self, language: str) -> str:
+        """A ` lang="..."` attribute when `language` is not the package's, else nothing."""
+        return "" if language == self.language else f' lang="{esc(language)}"'
+
+
+def _page(ctx: Context, title: str, body: str, *, body_class: str = "") -> str:
+    klass = f' class="{body_class}"' if body_class else ""
+    return (
+        f'<!doctype html>\n<html lang="{esc(ctx.language)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n"
+        '<link rel="stylesheet" href="capacity/player.css">\n</head>\n'
+        f"<body{klass}>\n{body}</body>\n</html>\n"
+    )
+
+
+def _heading(ctx: Context, level: int, key: str) -> str:
+    return f"<h{level}{ctx.lang(ctx.labels.lang(key))}>{esc(ctx.labels[key])}</h{level}>\n"
+
+
+def _blocks(ctx: Context, module: Module, top: int, prefix: str) -> tuple[list[str], list[str]]:
+    """(HTML parts, block ids) of a module's sections, headings from level `top`."""
+    parts: list[str] = []
+    ids: list[str] = []
+    for section in SECTIONS:
+        keys = [key for key in section.block_keys() if key in module.blocks]
+        if not keys:
+            continue
+        if section.parts:
+            parts.append(_heading(ctx, top, section.key))
+        for key in keys:
+            text, language = ctx.pick(module.blocks[key])
+            block = prefix + key
+            ids.append(block)
+            element_id = esc(block.replace("/", "-"))
+            level = top + 1 if section.parts else top
+            content = prepare(text, ctx.renames)
+            if language != ctx.language:
+                content = f"<div{ctx.lang(language)}>\n{content}</div>\n"
+            parts.append(
+                f'<section class="block" data-block="{esc(block)}" id="{element_id}">\n'
+                f"{_heading(ctx, level, key)}{content}</section>\n"
+            )
+    return parts, ids
+
+
+def _resources(ctx: Context, module: Module, level: int) -> str:
+    if not module.resources:
+        return ""
+    items = []
+    for resource in module.resources:
+        title, language = ctx.pick(resource.title)
+        target = resource.url or ctx.renames.get(resource.file or "", resource.file or "")
+        items.append(
+            f'<li{ctx.lang(language)}><a href="{esc(target)}" rel="noopener noreferrer" '
+            f'target="_blank">{esc(title)}</a></li>\n'
+        )
+    return (
+        f'<section class="capacity-resources">\n{_heading(ctx, level, "resources")}'
+        f"<ul>\n{''.join(items)}</ul>\n</section>\n"
+    )
+
+
+def _questions(ctx: Context, module: Module, prefix: str) -> tuple[str, list[dict[str, Any]]]:
+    """The fieldsets of a module's check, and their entries for the capacity-data block."""
+    if module.check is None:
+        return "", []
+    html: list[str] = []
+    data: list[dict[str, Any]] = []
+    for question in module.check.questions:
+        qid = prefix + question.id
+        kind = "checkbox" if question.multiple else "radio"
+        prompt, language = ctx.pick(question.prompt)
+        html.append(
+            f'<fieldset data-question="{esc(qid)}">\n'
+            f"<legend{ctx.lang(language)}>{esc(prompt)}</legend>\n"
+        )
+        for index, choice in enumerate(question.choices):
+            text, language = ctx.pick(choice.text)
+            html.append(
+                f'<label{ctx.lang(language)}><input type="{kind}" name="{esc(qid)}" '
+                f'value="{index}"> {esc(text)}</label>\n'
+            )
+        html.append("</fieldset>\n")
+        data.append(
+            {
+                "id": qid,
+                "multiple": question.multiple,
+                "correct": list(question.correct_indexes),
+                "feedback": {
+                    "correct": ctx.text(question.feedback_correct),
+                    "incorrect": ctx.text(question.feedback_incorrect),
+                },
+            }
+        )
+    return "".join(html), data
+
+
+def _form(ctx: Context, fieldsets: str, mastery: int) -> str:
+    intro = ctx.labels["check_intro"].replace("{mastery}", str(mastery))
+    return (
+        f'<form id="capacity-check">\n{_heading(ctx, 2, "check")}'
+        f"<p{ctx.lang(ctx.labels.lang('check_intro'))}>{esc(intro)}</p>\n{fieldsets}"
+        f'<button type="submit" class="capacity-button">{esc(ctx.labels["submit"])}</button>\n'
+        "</form>\n"
+    )
+
+
+def _kicker(ctx: Context, module: Module) -> str:
+    theme = next((t for t in ctx.programme.themes if t.id == module.theme), None)
+    parts = [ctx.text(theme.title)] if theme else []
+    parts += [ctx.labels[module.level.value], ctx.labels["minutes"].format(minutes=module.minutes)]
+    return f'<p class="capacity-kicker">{esc(" · ".join(p for p in parts if p))}</p>\n'
+
+
+def _intro(ctx: Context, module: Module, level: int) -> str:
+    title, language = ctx.pick(module.title)
+    summary, summary_language = ctx.pick(module.summary)
+    html = f"<h{level}{ctx.lang(language)}>{esc(title)}</h{level}>\n"
+    if level == 1:
+        html = _kicker(ctx, module) + html
+    if summary:
+        html += f'<p class="capacity-summary"{ctx.lang(summary_language)}>{esc(summary)}</p>\n'
+    return html
+
+
+def _data(ctx: Context, sco: str, points: int, mastery: int | None, blocks: list[str],
+          questions: list[dict[str, Any]], certificate: str | None, *, path: bool) -> str:  # fmt: skip
+    return data_block(
+        {
+            "standard": ctx.standard,
+            "module": sco,
+            "language": ctx.language,
+            "points": points,
+            "mastery": mastery,
+            "blocks": blocks,
+            "check": {"questions": questions} if questions else None,
+            "certificate": certificate,
+            "ui": ctx.labels.runtime(path=path),
+        }
+    )
+
+
+def module_page(ctx: Context, module: Module, certificate: str | None) -> str:
+    """One module as one SCO page."""
+    parts, blocks = _blocks(ctx, module, 2, "")
+    fieldsets, questions = _questions(ctx, module, "")
+    check = module.check
+    form = _form(ctx, fieldsets, check.pass_percent) if check else ""
+    body = (
+        f"<main>\n{_intro(ctx, module, 1)}{''.join(parts)}{_resources(ctx, module, 2)}{form}"
+        "</main>\n"
+    )
+    mastery = check.pass_percent if check else None
+    data = _data(ctx, module.id, module.points, mastery, blocks, questions, certificate, path=False)
+    return _page(ctx, ctx.text(module.title), f"{body}{data}\n{RUNTIME}\n")
+
+
+def combined_page(
+    ctx: Context, sco: str, title: str, modules: Sequence[Module], certificate: str | None
+) -> str:
+    """Several modules as one SCO page: their sections in order, then one check for them all.
+
+    Block and question ids are prefixed with the module id; the pass mark is the strictest
+    of the modules' pass marks.
+    """
+    body: list[str] = [f"<main>\n<h1>{esc(title)}</h1>\n"]
+    blocks: list[str] = []
+    fieldsets: list[str] = []
+    questions: list[dict[str, Any]] = []
+    for module in modules:
+        parts, ids = _blocks(ctx, module, 3, f"{module.id}/")
+        body.append(f'<article id="{esc(module.id)}">\n{_intro(ctx, module, 2)}')
+        body += [*parts, _resources(ctx, module, 3), "</article>\n"]
+        blocks += ids
+        html, data = _questions(ctx, module, f"{module.id}-")
+        fieldsets.append(html)
+        questions += data
+    marks = [m.check.pass_percent for m in modules if m.check and m.check.questions]
+    mastery = max(marks) if marks else None
+    if questions and mastery is not None:
+        body.append(_form(ctx, "".join(fieldsets), mastery))
+    body.append("</main>\n")
+    points = sum(m.points for m in modules)
+    data_html = _data(ctx, sco, points, mastery, blocks, questions, certificate, path=True)
+    return _page(ctx, title, f"{''.join(body)}{data_html}\n{RUNTIME}\n")
+
+
+def event_page(ctx: Context, event: Event) -> str:
+    """An event: what it is and how to attend; attendance is recorded outside the package."""
+    title, language = ctx.pick(event.title)
+    description, description_language = ctx.pick(event.description)
+    kicker = (
+        f"{ctx.labels[event.kind.value]} · {ctx.labels['minutes'].format(minutes=event.minutes)}"
+    )
+    body = (
+        f'<main class="capacity-event">\n<p class="capacity-kicker">{esc(kicker)}</p>\n'
+        f"<h1{ctx.lang(language)}>{esc(title)}</h1>\n"
+        f"<div{ctx.lang(description_language)}>\n{prepare(description, ctx.renames)}</div>\n"
+        f'<p class="capacity-event-note"{ctx.lang(ctx.labels.lang("event_note"))}>'
+        f"{esc(ctx.labels['event_note'])}</p>\n</main>\n"
+    )
+    return _page(ctx, title, body)
+
+
+def certificate_page(ctx: Context, title: str, *, path: bool) -> str:
+    """The printable certificate of completion for a module (or a whole path in one SCO)."""
+    labels = ctx.labels
+    what = "has_completed_path" if path else "has_completed_module"
+    programme = ctx.text(ctx.programme.title)
+    issuer = ctx.text(ctx.programme.organisation)
+    body = (
+        '<main class="capacity-certificate">\n'
+        f'<p class="capacity-certificate-kicker">{esc(labels["certificate_title"])}</p>\n'
+        '<p class="capacity-certificate-name" id="capacity-learner">&nbsp;</p>\n'
+        f"<p>{esc(labels[what])}</p>\n<h1>{esc(title)}</h1>\n"
+        f'<p class="capacity-certificate-programme">{esc(programme)}</p>\n'
+        + (f'<p class="capacity-certificate-issuer">{esc(issuer)}</p>\n' if issuer else "")
+        + f'<p class="capacity-certificate-date">{esc(labels["date"])}: '
+        "________________</p>\n</main>\n"
+    )
+    data = data_block({"standard": ctx.standard, "module": None, "language": ctx.language})
+    page_title = f"{labels['certificate_title']}: {title}"
+    return _page(
+        ctx, page_title, f"{body}{data}\n{RUNTIME}\n", body_class="capacity-certificate-page"
+    )
