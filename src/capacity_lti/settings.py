@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     schemas: Path | None = Field(
         default=None, description="folder of official SCORM/cmi5 XSDs to validate packages against"
     )
+    registration_allow_http: bool = Field(
+        default=False,
+        description="accept plain http:// LMS addresses in Dynamic Registration (local test "
+        "platforms only; a real LMS is reached over https)",
+    )
     programme_dir: Path | None = Field(
         default=None,
         description="the programme the web tool serves; default: examples/climate-action in a "

@@ -1,0 +1,166 @@
+"""LTI Dynamic Registration: the page an LMS opens when its admin pastes the tool's URL.
+
+Moodle ("Add LTI Advantage") and Canvas open `/lti/register?openid_configuration=...
+&registration_token=...` in a dialog; the tool registers itself, stores the platform,
+and the page's Done button closes the dialog with the 1EdTech close message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, render_template, request, url_for
+
+from capacity_lti.content.model import pick
+from capacity_lti.errors import ConfigError
+from capacity_lti.lti.registration import Registration, ToolDescription, register
+from capacity_lti.storage.platforms import add_platform, list_platforms
+from capacity_lti.web.services import services
+
+blueprint = Blueprint("registration", __name__)
+log = logging.getLogger("capacity_lti.web.registration")
+_MAX_BYTES = 1_000_000
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx surfaces as an HTTPError, reported to the admin
+
+
+class UrllibTransport:
+    """The registration's HTTP: no redirects followed, a timeout, at most 1 MB read."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(_NoRedirects)
+
+    def get(self, url: str) -> tuple[int, str, bytes]:
+        return self._open(urllib.request.Request(url, headers={"Accept": "application/json"}))  # noqa: S310
+
+    def post_json(
+        self, url: str, body: Mapping[str, Any], bearer: str | None
+    ) -> tuple[int, str, bytes]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        data = json.dumps(body).encode()
+        return self._open(urllib.request.Request(url, data, headers, method="POST"))  # noqa: S310
+
+    def _open(self, req: urllib.request.Request) -> tuple[int, str, bytes]:
+        try:
+            with self._opener.open(req, timeout=self.timeout) as response:
+                return self._read(response.status, response.headers, response)
+        except urllib.error.HTTPError as error:
+            return self._read(error.code, error.headers, error)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            raise ConfigError(
+                f"the tool could not reach {req.full_url} ({reason}). The LMS and the tool must "
+                "reach each other over the network: check the address, firewall, proxy and TLS "
+                "certificate, then start the registration again."
+            ) from None
+
+    def _read(self, status: int, headers: Any, stream: Any) -> tuple[int, str, bytes]:
+        body: bytes = stream.read(_MAX_BYTES + 1)
+        if len(body) > _MAX_BYTES:
+            raise ConfigError(
+                f"the LMS's answer is larger than {_MAX_BYTES} bytes; it cannot be a registration answer."
+            )
+        return status, str(headers.get("Content-Type", "")), body
+
+
+def tool_description() -> ToolDescription:
+    """The tool as the platform will list it: the programme's title and its fixed URLs."""
+    programme = services().programme
+    chain = programme.chain(programme.default_language)
+    return ToolDescription(
+        name=pick(programme.title, chain)[:100],
+        description=pick(programme.description, chain)[:1000],
+        login_url=url_for("lti.login", _external=True),
+        launch_url=url_for("lti.launch", _external=True),
+        jwks_url=url_for("lti.jwks", _external=True),
+    )
+
+
+def _failed(status: int, message: str, *, reason: str) -> tuple[str, int]:
+    log.warning("registration refused reason=%s status=%d: %s", reason, status, message)
+    return render_template("registration/failed.html", message=message, reason=reason), status
+
+
+def _store(registration: Registration) -> tuple[str, int]:
+    platform = registration.platform
+    known = [
+        p
+        for p in list_platforms(services().db)
+        if p.issuer == platform.issuer and p.client_id == registration.client_id
+    ]
+    if known:
+        return _failed(
+            409,
+            f"This registration is already known to the tool (issuer {platform.issuer}, client "
+            f"id {registration.client_id}); nothing was changed. If the LMS now lists the tool "
+            "twice, delete the newer copy there. To replace the registration, remove it with "
+            f"'capacity-lti platform remove --issuer {platform.issuer} --client-id "
+            f"{registration.client_id}' and register again.",
+            reason="already-registered",
+        )
+    host = urlsplit(platform.issuer).netloc
+    record = add_platform(
+        services().db,
+        issuer=platform.issuer,
+        client_id=registration.client_id,
+        auth_login_url=platform.authorization_endpoint,
+        auth_token_url=platform.token_endpoint,
+        key_set_url=platform.jwks_uri,
+        deployment_ids=(registration.deployment_id,) if registration.deployment_id else (),
+        name=f"{platform.product} at {host}",
+    )
+    log.info(
+        "registered platform id=%d issuer=%s client_id=%s deployment_id=%s",
+        record.id,
+        record.issuer,
+        record.client_id,
+        registration.deployment_id,
+    )
+    page = render_template(
+        "registration/done.html",
+        registration=registration,
+        tool=tool_description(),
+        moodle=platform.product_family_code == "moodle",
+        policy=services().settings.deployment_policy,
+    )
+    return page, 200
+
+
+@blueprint.get("/lti/register")
+def register_tool() -> tuple[str, int]:
+    """Register with the LMS that opened this page, store it, and say what the admin does next."""
+    config_url = request.args.get("openid_configuration", "")
+    if not config_url:
+        return _failed(
+            400,
+            "This address is for LTI Dynamic Registration: the LMS opens it, adding the "
+            "openid_configuration and registration_token parameters. In Moodle, go to Site "
+            "administration > Plugins > Activity modules > External tool > Manage tools, paste "
+            f"{url_for('registration.register_tool', _external=True)} into 'Tool URL' and click "
+            "'Add LTI Advantage'.",
+            reason="no-openid-configuration",
+        )
+    settings = services().settings
+    try:
+        registration = register(
+            config_url,
+            request.args.get("registration_token"),
+            tool_description(),
+            UrllibTransport(),
+            allow_http=settings.registration_allow_http,
+        )
+        return _store(registration)
+    except ConfigError as error:
+        return _failed(400, str(error), reason="registration-failed")
