@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from capacity_lti import __version__
-from capacity_lti.cli import admin_commands, content_commands
+from capacity_lti.cli import admin_commands, content_commands, package_commands
 from capacity_lti.cli.errors import EXIT_USAGE, UsageProblem, report
 from capacity_lti.errors import CapacityError
 
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     content_commands.register(commands)
     admin_commands.register(commands)
+    package_commands.register(commands)
     return parser
 
 
@@ -66,6 +67,7 @@ def main(
         parser.print_help(out)
         return EXIT_USAGE
     try:
+        args.err = err  # where a command may report progress (package --all)
         code: int = args.handler(args, out)
     except (CapacityError, UsageProblem) as error:
         return report(error, err)
