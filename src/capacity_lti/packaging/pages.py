@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from capacity_lti.content import SECTIONS, Event, Module, Programme
+from capacity_lti.content.languages import base_language
 from capacity_lti.packaging.markup import data_block, esc, prepare
 from capacity_lti.packaging.ui import Labels
 
@@ -40,8 +41,13 @@ class Context:
         return self.pick(texts)[0]
 
     def lang(self, language: str) -> str:
-        """A ` lang="..."` attribute when `language` is not the package's, else nothing."""
-        return "" if language == self.language else f' lang="{esc(language)}"'
+        """A ` lang="..."` attribute for text in another language than the package's.
+
+        Text in the package's base language (`fr` in an `fr-BE` package) needs none.
+        """
+        if base_language(language) == base_language(self.language):
+            return ""
+        return f' lang="{esc(language)}"'
 
 
 def _page(ctx: Context, title: str, body: str, *, body_class: str = "") -> str:
@@ -76,7 +82,7 @@ def _blocks(ctx: Context, module: Module, top: int, prefix: str) -> tuple[list[s
             element_id = esc(block.replace("/", "-"))
             level = top + 1 if section.parts else top
             content = prepare(text, ctx.renames)
-            if language != ctx.language:
+            if ctx.lang(language):
                 content = f"<div{ctx.lang(language)}>\n{content}</div>\n"
             parts.append(
                 f'<section class="block" data-block="{esc(block)}" id="{element_id}">\n'

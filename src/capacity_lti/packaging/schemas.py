@@ -62,7 +62,12 @@ def _schema(xsd: Path) -> etree.XMLSchema:
 def validate(manifest: bytes, folder: Path, standard: str) -> None:
     """Raise PackagingError with the schema's first messages when `manifest` is not valid."""
     schema = _schema(wrapper(folder, standard).resolve())
-    document = etree.fromstring(manifest, safe_parser())
+    try:
+        document = etree.fromstring(manifest, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise PackagingError(f"imsmanifest.xml is not well-formed XML: {exc}") from exc
+    if document.getroottree().docinfo.doctype:
+        raise PackagingError("imsmanifest.xml must not have a DOCTYPE (entities are not expanded)")
     if schema.validate(document):
         return
     errors = [f"line {e.line}: {e.message}" for e in schema.error_log][:5]  # type: ignore[attr-defined]
