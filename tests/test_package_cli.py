@@ -49,7 +49,9 @@ def pages(package: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def test_one_format_in_the_default_language(tmp_path: Path) -> None:
+def test_one_format_in_the_default_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "new" / "dist"
     assert run("package", CLIMATE, "--format", "scorm12", "--out", str(out)) == (
         0,
@@ -61,6 +63,16 @@ def test_one_format_in_the_default_language(tmp_path: Path) -> None:
     assert {(d["standard"], d["language"]) for d in built.values()} == {("scorm12", "en")}
     with zipfile.ZipFile(out / "climate-action-en-scorm12.zip") as archive:
         assert archive.read("capacity/runtime.js") == (REPO / "scorm" / "runtime.js").read_bytes()
+    # Without --out: ./dist, made if missing; the same input gives the same bytes.
+    monkeypatch.chdir(tmp_path)
+    assert run("package", CLIMATE, "--format", "scorm12") == (
+        0,
+        f"{Path('dist', 'climate-action-en-scorm12.zip')}\n",
+        "",
+    )
+    assert (tmp_path / "dist" / "climate-action-en-scorm12.zip").read_bytes() == (
+        out / "climate-action-en-scorm12.zip"
+    ).read_bytes()
 
 
 def test_module_and_path_in_a_chosen_language(tmp_path: Path) -> None:
@@ -149,6 +161,26 @@ def test_all_prints_every_path_and_a_line_per_package_when_not_a_terminal(
     run("package", CLIMATE, "--format", "scorm2004", "--lang", "fr", "--out", str(tmp_path / "one"))
     name = "climate-action-fr-scorm2004.zip"
     assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "all" / name).read_bytes()
+
+
+def test_all_of_one_path_as_single_scos(tmp_path: Path) -> None:
+    code, printed, progress = run(
+        "package",
+        MOBILITY,
+        "--all",
+        "--path",
+        "ambassadors",
+        "--single-sco",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0
+    assert printed.splitlines() == [
+        str(tmp_path / f"mobility-innovation-ambassadors-single-{language}-{standard}.zip")
+        for standard in ("scorm12", "scorm2004")
+        for language in ("en", "it")
+    ]
+    assert progress.splitlines()[-1] == f"4 packages written to {tmp_path}"
 
 
 def test_all_draws_a_bar_on_a_terminal_and_clears_it(tmp_path: Path) -> None:
@@ -317,3 +349,10 @@ def test_schema_validation_through_the_command(tmp_path: Path) -> None:
         f"{strict / 'scorm12' / 'scorm12_manifest_wrapper.xsd'}: line 2: Element "
     )
     assert "No matching global declaration available for the validation root." in err
+
+
+def test_listed_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0  # argparse prints help on sys.stdout itself
+    assert re.search(
+        r"\n +package +build SCORM 1\.2 or 2004 zips of a programme", capsys.readouterr().out
+    )
