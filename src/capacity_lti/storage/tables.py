@@ -149,3 +149,51 @@ class ToolSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModuleProgress(Base):
+    """One learner's way through one module: blocks seen, where they were, the check's last try."""
+
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("learner_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"))
+    module_id: Mapped[str] = mapped_column(String(64))
+    seen: Mapped[str] = mapped_column(Text, default="")  # block keys, space-separated
+    last_block: Mapped[str | None] = mapped_column(String(64), default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_answers: Mapped[str | None] = mapped_column(Text, default=None)  # JSON
+    check_passed: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Completion(Base):
+    """An item a learner completed; the unique key is what awards its points exactly once."""
+
+    __tablename__ = "completion"
+    __table_args__ = (UniqueConstraint("learner_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    points: Mapped[int] = mapped_column()
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_link.id", ondelete="SET NULL"), default=None
+    )
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SelfAssessment(Base):
+    """A learner's latest answers to the needs self-assessment and the path they recommend."""
+
+    __tablename__ = "self_assessment"
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("learner.id", ondelete="CASCADE"), primary_key=True
+    )
+    answers: Mapped[str] = mapped_column(Text)  # JSON {question id: answer id}
+    path_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
