@@ -106,7 +106,7 @@ class _Progress:
         line = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {label}"
         self.stream.write("\r" + line.ljust(self.drawn))
         self.stream.flush()
-        self.drawn = len(line)
+        self.drawn = max(self.drawn, len(line))  # what the terminal line now shows
 
     def finished(self) -> None:
         self.done += 1
