@@ -80,6 +80,7 @@ def test_the_request_moodle_received(moodle: FakeMoodle) -> None:
     run(moodle, token)
     [(_, _, get_headers, _), (method, path, headers, body)] = moodle.requests
     assert get_headers["Accept"] == "application/json"
+    assert get_headers["Authorization"] == f"Bearer {token}"  # as Canvas requires
     assert (method, path) == ("POST", "/mod/lti/openid-registration.php")
     assert headers["Authorization"] == f"Bearer {token}"
     assert headers["Content-Type"] == "application/json"

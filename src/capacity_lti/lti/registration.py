@@ -38,7 +38,7 @@ _AGAIN = "Start the registration again from the LMS."
 class Transport(Protocol):
     """HTTP as registration needs it: (status, content type, body) of a GET or a JSON POST."""
 
-    def get(self, url: str) -> tuple[int, str, bytes]: ...
+    def get(self, url: str, bearer: str | None) -> tuple[int, str, bytes]: ...
 
     def post_json(
         self, url: str, body: Mapping[str, Any], bearer: str | None
@@ -297,12 +297,14 @@ def register(
 ) -> Registration:
     """Run the whole exchange: read and check the configuration, register, read the answer."""
     check_url("openid_configuration URL", config_url, allow_http=allow_http)
-    status, content_type, body = transport.get(config_url)
+    token = registration_token or None
+    # Canvas wants the token on this GET too; Moodle ignores it there.
+    status, content_type, body = transport.get(config_url, token)
     document = _json("the configuration request", config_url, status, content_type, body)
     platform = parse_platform_configuration(document, config_url, allow_http=allow_http)
     endpoint = platform.registration_endpoint
     status, content_type, body = transport.post_json(
-        endpoint, registration_request(tool, platform), registration_token or None
+        endpoint, registration_request(tool, platform), token
     )
     if status in (400, 401, 403, 409, 422):
         raise _refused(endpoint, status, content_type, body)

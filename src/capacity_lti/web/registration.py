@@ -40,17 +40,22 @@ class UrllibTransport:
         self.timeout = timeout
         self._opener = urllib.request.build_opener(_NoRedirects)
 
-    def get(self, url: str) -> tuple[int, str, bytes]:
-        return self._open(urllib.request.Request(url, headers={"Accept": "application/json"}))  # noqa: S310
+    def get(self, url: str, bearer: str | None) -> tuple[int, str, bytes]:
+        return self._open(urllib.request.Request(url, headers=self._headers(bearer)))  # noqa: S310
 
     def post_json(
         self, url: str, body: Mapping[str, Any], bearer: str | None
     ) -> tuple[int, str, bytes]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if bearer:
-            headers["Authorization"] = f"Bearer {bearer}"
+        headers = {**self._headers(bearer), "Content-Type": "application/json"}
         data = json.dumps(body).encode()
         return self._open(urllib.request.Request(url, data, headers, method="POST"))  # noqa: S310
+
+    @staticmethod
+    def _headers(bearer: str | None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        return headers
 
     def _open(self, req: urllib.request.Request) -> tuple[int, str, bytes]:
         try:
