@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from capacity_lti import __version__
-from capacity_lti.cli import admin_commands, content_commands, package_commands
+from capacity_lti.cli import admin_commands, award_commands, content_commands, package_commands
 from capacity_lti.cli.errors import EXIT_USAGE, UsageProblem, report
 from capacity_lti.errors import CapacityError
 
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     content_commands.register(commands)
     admin_commands.register(commands)
     package_commands.register(commands)
+    award_commands.register(commands)
     return parser
 
 

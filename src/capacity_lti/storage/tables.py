@@ -197,3 +197,26 @@ class SelfAssessment(Base):
     answers: Mapped[str] = mapped_column(Text)  # JSON {question id: answer id}
     path_id: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Award(Base):
+    """A diploma or certificate issued to a learner; `key` is unique per learner and programme."""
+
+    __tablename__ = "award"
+    __table_args__ = (UniqueConstraint("learner_id", "programme_id", "award_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # also its index in the status list
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"))
+    programme_id: Mapped[str] = mapped_column(String(64))
+    award_key: Mapped[str] = mapped_column(String(80))  # rule:<id> | module:<id>
+    kind: Mapped[str] = mapped_column(String(24))  # diploma | path-certificate | module-certificate
+    rule_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    path_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    module_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    language: Mapped[str] = mapped_column(String(35))
+    points: Mapped[int] = mapped_column(default=0)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revocation_reason: Mapped[str] = mapped_column(Text, default="")
+    credential_jwt: Mapped[str | None] = mapped_column(Text, default=None)  # signed on first use

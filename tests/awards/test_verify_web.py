@@ -1,0 +1,224 @@
+"""The verification pages and the learner's downloads, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import KeySet
+from werkzeug.serving import make_server
+
+from capacity_lti.awards.credentials import document_of
+from capacity_lti.awards.status_list import decode_list, is_set
+from capacity_lti.content import Programme
+from capacity_lti.settings import Settings
+from capacity_lti.storage import Database
+from capacity_lti.storage.awards import AwardRecord, issue_due_awards, revoke_award
+from capacity_lti.web import create_app
+from capacity_lti.web.services import services
+from capacity_lti.web.session import LearnerSession, encode
+from tests.awards.conftest import add_learner
+from tests.awards.test_diploma_pdf import pdf_text
+
+
+@dataclass
+class Tool:
+    url: str
+    db: Database
+    secret: bytes
+
+    def token(self, learner_id: int, locale: str = "fr") -> str:
+        session = LearnerSession(
+            platform_id=1,
+            learner_id=learner_id,
+            resource_link_id=None,
+            locale=locale,
+            roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",),
+            instructor=False,
+            deep_linking=None,
+            expires_at=int(time.time()) + 600,
+            launched_at=int(time.time()),
+        )
+        return encode(session, self.secret)
+
+
+@pytest.fixture
+def tool(database_url: str, tmp_path: Path, climate: Programme) -> Iterator[Tool]:
+    app = create_app(Settings(database_url=database_url, instance_path=tmp_path), programme=climate)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with app.app_context():
+        found = services()
+        yield Tool(f"http://127.0.0.1:{server.server_port}", found.db, found.session_secret)
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def _certificate(tool: Tool, programme: Programme, name: str = "Ștefania Țurcanu") -> AwardRecord:
+    learner = add_learner(tool.db, subject="lms-user-7f3a", name=name, email="stefania@example.org")
+    with tool.db.session() as session:
+        issued = issue_due_awards(
+            session,
+            learner_id=learner,
+            programme=programme,
+            completed_item_ids=set(programme.path("decision-makers").items),
+        )
+    return issued[-1]
+
+
+def _download(tool: Tool, award: AwardRecord, fmt: str) -> requests.Response:
+    return requests.get(
+        f"{tool.url}/awards/{award.public_id}.{fmt}",
+        params={"s": tool.token(award.learner_id)},
+        timeout=10,
+    )
+
+
+def test_the_public_page_and_json_show_only_what_the_diploma_shows(
+    tool: Tool, climate: Programme
+) -> None:
+    award = _certificate(tool, climate)
+    page = requests.get(f"{tool.url}/verify/{award.public_id}", timeout=10)
+    assert page.status_code == 200
+    assert 'data-status="valid"' in page.text
+    for shown in (
+        "Ștefania Țurcanu",
+        "Certificate for elected members",
+        "For mayors and councillors",
+        "European Local Climate Learning Network",
+    ):
+        assert shown in page.text
+    for hidden in ("moodle.example.org", "lms-user-7f3a", "stefania@example.org"):
+        assert hidden not in page.text
+    data = requests.get(f"{tool.url}/verify/{award.public_id}.json", timeout=10).json()
+    assert data == {
+        "id": f"{tool.url}/verify/{award.public_id}",
+        "status": "valid",
+        "revoked_at": None,
+        "kind": "path-certificate",
+        "title": "Certificate for elected members",
+        "learner_name": "Ștefania Țurcanu",
+        "programme": "Local climate and energy action",
+        "path": "For mayors and councillors",
+        "points": 8,
+        "issued_on": award.issued_at.date().isoformat(),
+        "issuer": "European Local Climate Learning Network",
+        "language": "en",
+    }
+    missing = requests.get(f"{tool.url}/verify/AAAAAAAAAAAAAAAAAAAAAA", timeout=10)
+    assert missing.status_code == 404
+    assert 'data-status="unknown"' in missing.text
+    missing_json = requests.get(f"{tool.url}/verify/AAAAAAAAAAAAAAAAAAAAAA.json", timeout=10)
+    assert (missing_json.status_code, missing_json.json()) == (
+        404,
+        {"id": "AAAAAAAAAAAAAAAAAAAAAA", "status": "unknown"},
+    )
+
+
+def test_downloads_need_the_learners_own_session(tool: Tool, climate: Programme) -> None:
+    award = _certificate(tool, climate)
+    anonymous = requests.get(f"{tool.url}/awards/{award.public_id}.jwt", timeout=10)
+    assert anonymous.status_code == 401
+    other = add_learner(tool.db, subject="99", name="Someone Else")
+    stranger = requests.get(
+        f"{tool.url}/awards/{award.public_id}.pdf", params={"s": tool.token(other)}, timeout=10
+    )
+    assert stranger.status_code == 404
+
+
+def test_the_downloaded_jwt_verifies_against_the_published_jwks(
+    tool: Tool, climate: Programme, tmp_path: Path
+) -> None:
+    award = _certificate(tool, climate)
+    token = _download(tool, award, "jwt")
+    assert token.status_code == 200
+    assert token.headers["Content-Type"] == "application/vc+jwt"
+    assert token.headers["Content-Disposition"] == (
+        f'attachment; filename="path-certificate-{award.public_id}.jwt"'
+    )
+    jwks = requests.get(f"{tool.url}/.well-known/jwks.json", timeout=10).json()
+    claims = jose_jwt.decode(token.text, KeySet.import_key_set(jwks), algorithms=["RS256"]).claims
+    assert claims["id"] == f"{tool.url}/verify/{award.public_id}"
+    assert claims["credentialSubject"]["achievement"]["name"] == "Attestation pour les élus"
+    as_json = _download(tool, award, "json")
+    assert as_json.json() == document_of(claims)
+    pdf = _download(tool, award, "pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(pdf.content, tmp_path)
+    assert "Ștefania Țurcanu" in text
+    assert "Attestation pour les élus" in text  # the learner's language, fixed at first download
+    assert f"{tool.url}/verify/{award.public_id}" in text
+
+
+def _check(tool: Tool, **form: Any) -> str:
+    files = {"file": ("credential.jwt", form.pop("file"))} if "file" in form else None
+    response = requests.post(f"{tool.url}/verify/", data=form, files=files, timeout=10)
+    assert response.status_code == 200
+    start = response.text.index('data-status="') + len('data-status="')
+    return response.text[start : response.text.index('"', start)]
+
+
+def test_uploaded_credentials_are_checked_and_revocation_shows_everywhere(
+    tool: Tool, climate: Programme
+) -> None:
+    award = _certificate(tool, climate)
+    token = _download(tool, award, "jwt").text
+    document = _download(tool, award, "json").text
+    assert _check(tool, file=token.encode()) == "valid"
+    assert _check(tool, credential=document) == "valid"
+    header, payload, signature = token.split(".")
+    assert _check(tool, credential=f"{header}.{payload[:-4]}AAAA.{signature}") == "tampered"
+    assert (
+        _check(tool, credential=document.replace("Attestation pour les élus", "Diplôme"))
+        == "tampered"
+    )
+    api = requests.post(f"{tool.url}/verify/check.json", data=token, timeout=10).json()
+    assert api == {
+        "status": "valid",
+        "reason": "the signature is valid and the award has not been revoked",
+        "id": award.public_id,
+    }
+    empty = requests.post(f"{tool.url}/verify/", data={"credential": " "}, timeout=10)
+    assert empty.status_code == 400
+    assert "Choose a .jwt or .json credential file (at most 64 KB)." in empty.text
+
+    revoke_award(tool.db, award.public_id, "issued by mistake")
+    page = requests.get(f"{tool.url}/verify/{award.public_id}", timeout=10).text
+    assert 'data-status="revoked"' in page
+    assert "issued by mistake" not in page  # the reason is for the record, not the public
+    assert (
+        requests.get(f"{tool.url}/verify/{award.public_id}.json", timeout=10).json()["status"]
+        == "revoked"
+    )
+    assert _check(tool, file=token.encode()) == "revoked"
+    assert _check(tool, credential=document) == "revoked"
+
+    status = requests.get(f"{tool.url}/verify/status/1", timeout=10)
+    assert status.headers["Content-Type"] == "application/vc+jwt"
+    jwks = requests.get(f"{tool.url}/.well-known/jwks.json", timeout=10).json()
+    listed = jose_jwt.decode(status.text, KeySet.import_key_set(jwks)).claims
+    assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    claims = json.loads(json.dumps(jose_jwt.decode(token, KeySet.import_key_set(jwks)).claims))
+    index = int(claims["credentialStatus"]["statusListIndex"])
+    bits = decode_list(listed["credentialSubject"]["encodedList"])
+    assert [i for i in range(len(bits) * 8) if is_set(bits, i)] == [index]
+
+
+def test_the_issuer_profile_is_published(tool: Tool, climate: Programme) -> None:
+    profile = requests.get(f"{tool.url}/verify/issuers/climate-action", timeout=10)
+    assert profile.json() == {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": f"{tool.url}/verify/issuers/climate-action",
+        "type": ["Profile"],
+        "name": "European Local Climate Learning Network",
+    }
+    assert requests.get(f"{tool.url}/verify/issuers/other", timeout=10).status_code == 404
