@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from capacity_lti.cli.errors import EXIT_OK, UsageProblem
 from capacity_lti.content import Programme, load_programme
 from capacity_lti.errors import PackagingError
-from capacity_lti.packaging import FORMATS, PackageSpec, build, plan_all
+from capacity_lti.packaging import FORMATS, PackageSpec, build_package, plan_all
 from capacity_lti.packaging.selection import check_spec
 
 BAR_WIDTH = 24
@@ -130,7 +130,17 @@ def cmd_package(args: argparse.Namespace, out: TextIO) -> int:
         for spec in specs:
             if progress:
                 progress.starting(spec.standard, spec.language)
-            print(build(programme, spec, args.out, schemas=args.schemas), file=out, flush=True)
+            written = build_package(
+                programme,
+                spec.standard,
+                spec.language,
+                args.out,
+                module_id=spec.module_id,
+                path_id=spec.path_id,
+                schemas=args.schemas,
+                single_sco=spec.single_sco,
+            )
+            print(written, file=out, flush=True)
             if progress:
                 progress.finished()
     finally:
