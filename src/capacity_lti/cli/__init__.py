@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from capacity_lti import __version__
-from capacity_lti.cli import admin_commands, award_commands, content_commands, package_commands
+from capacity_lti.cli import (
+    admin_commands,
+    award_commands,
+    content_commands,
+    package_commands,
+    serve_commands,
+)
 from capacity_lti.cli.errors import EXIT_USAGE, UsageProblem, report
 from capacity_lti.errors import CapacityError
 
@@ -47,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_commands.register(commands)
     package_commands.register(commands)
     award_commands.register(commands)
+    serve_commands.register(commands)
     return parser
 
 

@@ -28,9 +28,12 @@ _ASK_ADMIN = "Please ask your LMS administrator to check the tool's registration
 class PlatformKeys(Protocol):
     """Where a platform's signing keys are published."""
 
-    issuer: str
-    client_id: str
-    key_set_url: str
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def key_set_url(self) -> str: ...
 
 
 def _refuse(reason: str, message: str) -> LaunchError:

@@ -5,7 +5,7 @@ build_package(programme, "scorm2004", "en", out, path_id="officers")
 for spec in plan_all(programme): ...                             # what --all builds
 """
 
-from capacity_lti.packaging.build import build, build_package
+from capacity_lti.packaging.build import build_package, build_spec
 from capacity_lti.packaging.selection import FORMATS, PackageSpec, plan_all
 
-__all__ = ["FORMATS", "PackageSpec", "build", "build_package", "plan_all"]
+__all__ = ["FORMATS", "PackageSpec", "build_package", "build_spec", "plan_all"]

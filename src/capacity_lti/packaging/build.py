@@ -48,16 +48,22 @@ def build_package(
     for them all. With `schemas` (a folder laid out like shared/schemas) the manifest is
     validated against the official XSDs and they are shipped beside it.
     """
-    spec = check_spec(
-        programme, standard, language, path_id=path_id, module_id=module_id, single_sco=single_sco
-    )
-    return build(programme, spec, out, schemas=schemas)
+    spec = PackageSpec(programme.id, standard, language, path_id, module_id, single_sco)
+    return build_spec(programme, spec, out, schemas=schemas)
 
 
-def build(
+def build_spec(
     programme: Programme, spec: PackageSpec, out: Path, *, schemas: Path | None = None
 ) -> Path:
-    """Write the package `spec` (checked by selection.check_spec) into `out`."""
+    """Write the package `spec` (e.g. one of plan_all's) into the folder `out`; return the zip."""
+    if spec.programme_id != programme.id:
+        raise PackagingError(
+            f"this package is planned for programme '{spec.programme_id}', not '{programme.id}'"
+        )
+    spec = check_spec(
+        programme, spec.standard, spec.language, path_id=spec.path_id,
+        module_id=spec.module_id, single_sco=spec.single_sco,
+    )  # fmt: skip
     selection = select(programme, spec)
     if not selection.modules:
         raise PackagingError(

@@ -8,7 +8,7 @@ fallback text carries its own `lang` attribute.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from capacity_lti.content import SECTIONS, Event, Module, Programme
@@ -29,6 +29,8 @@ class Context:
     chain: tuple[str, ...]
     labels: Labels
     renames: Mapping[str, str]  # programme file path -> its safe name in the zip
+    _langs: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _headings: dict[tuple[int, str], str] = field(default_factory=dict, init=False, repr=False)
 
     def pick(self, texts: Mapping[str, str]) -> tuple[str, str]:
         """(text, its language) along the chain; ("", package language) when there is none."""
@@ -45,9 +47,20 @@ class Context:
 
         Text in the package's base language (`fr` in an `fr-BE` package) needs none.
         """
-        if base_language(language) == base_language(self.language):
-            return ""
-        return f' lang="{esc(language)}"'
+        found = self._langs.get(language)
+        if found is None:
+            same = base_language(language) == base_language(self.language)
+            found = self._langs[language] = "" if same else f' lang="{esc(language)}"'
+        return found
+
+    def heading(self, level: int, key: str) -> str:
+        """`<h2>Label</h2>` for a package text, in the package language (or its fallback)."""
+        found = self._headings.get((level, key))
+        if found is None:
+            attr = self.lang(self.labels.lang(key))
+            found = f"<h{level}{attr}>{esc(self.labels[key])}</h{level}>\n"
+            self._headings[(level, key)] = found
+        return found
 
 
 def _page(ctx: Context, title: str, body: str, *, body_class: str = "") -> str:
@@ -61,10 +74,6 @@ def _page(ctx: Context, title: str, body: str, *, body_class: str = "") -> str:
     )
 
 
-def _heading(ctx: Context, level: int, key: str) -> str:
-    return f"<h{level}{ctx.lang(ctx.labels.lang(key))}>{esc(ctx.labels[key])}</h{level}>\n"
-
-
 def _blocks(ctx: Context, module: Module, top: int, prefix: str) -> tuple[list[str], list[str]]:
     """(HTML parts, block ids) of a module's sections, headings from level `top`."""
     parts: list[str] = []
@@ -74,19 +83,19 @@ def _blocks(ctx: Context, module: Module, top: int, prefix: str) -> tuple[list[s
         if not keys:
             continue
         if section.parts:
-            parts.append(_heading(ctx, top, section.key))
+            parts.append(ctx.heading(top, section.key))
         for key in keys:
             text, language = ctx.pick(module.blocks[key])
             block = prefix + key
             ids.append(block)
-            element_id = esc(block.replace("/", "-"))
+            element_id = block.replace("/", "-")  # block keys and ids are [a-z0-9/-]
             level = top + 1 if section.parts else top
             content = prepare(text, ctx.renames)
             if ctx.lang(language):
                 content = f"<div{ctx.lang(language)}>\n{content}</div>\n"
             parts.append(
-                f'<section class="block" data-block="{esc(block)}" id="{element_id}">\n'
-                f"{_heading(ctx, level, key)}{content}</section>\n"
+                f'<section class="block" data-block="{block}" id="{element_id}">\n'
+                f"{ctx.heading(level, key)}{content}</section>\n"
             )
     return parts, ids
 
@@ -103,7 +112,7 @@ def _resources(ctx: Context, module: Module, level: int) -> str:
             f'target="_blank">{esc(title)}</a></li>\n'
         )
     return (
-        f'<section class="capacity-resources">\n{_heading(ctx, level, "resources")}'
+        f'<section class="capacity-resources">\n{ctx.heading(level, "resources")}'
         f"<ul>\n{''.join(items)}</ul>\n</section>\n"
     )
 
@@ -115,25 +124,25 @@ def _questions(ctx: Context, module: Module, prefix: str) -> tuple[str, list[dic
     html: list[str] = []
     data: list[dict[str, Any]] = []
     for question in module.check.questions:
-        qid = prefix + question.id
-        kind = "checkbox" if question.multiple else "radio"
+        qid = prefix + question.id  # ids are [a-z0-9-] (content.model.Id): nothing to escape
+        correct = question.correct_indexes
+        kind = "checkbox" if len(correct) > 1 else "radio"
         prompt, language = ctx.pick(question.prompt)
         html.append(
-            f'<fieldset data-question="{esc(qid)}">\n'
-            f"<legend{ctx.lang(language)}>{esc(prompt)}</legend>\n"
+            f'<fieldset data-question="{qid}">\n<legend{ctx.lang(language)}>{esc(prompt)}</legend>\n'
         )
         for index, choice in enumerate(question.choices):
             text, language = ctx.pick(choice.text)
             html.append(
-                f'<label{ctx.lang(language)}><input type="{kind}" name="{esc(qid)}" '
+                f'<label{ctx.lang(language)}><input type="{kind}" name="{qid}" '
                 f'value="{index}"> {esc(text)}</label>\n'
             )
         html.append("</fieldset>\n")
         data.append(
             {
                 "id": qid,
-                "multiple": question.multiple,
-                "correct": list(question.correct_indexes),
+                "multiple": len(correct) > 1,
+                "correct": list(correct),
                 "feedback": {
                     "correct": ctx.text(question.feedback_correct),
                     "incorrect": ctx.text(question.feedback_incorrect),
@@ -146,7 +155,7 @@ def _questions(ctx: Context, module: Module, prefix: str) -> tuple[str, list[dic
 def _form(ctx: Context, fieldsets: str, mastery: int) -> str:
     intro = ctx.labels["check_intro"].replace("{mastery}", str(mastery))
     return (
-        f'<form id="capacity-check">\n{_heading(ctx, 2, "check")}'
+        f'<form id="capacity-check">\n{ctx.heading(2, "check")}'
         f"<p{ctx.lang(ctx.labels.lang('check_intro'))}>{esc(intro)}</p>\n{fieldsets}"
         f'<button type="submit" class="capacity-button">{esc(ctx.labels["submit"])}</button>\n'
         "</form>\n"

@@ -66,7 +66,7 @@ def validate(manifest: bytes, folder: Path, standard: str) -> None:
         document = etree.fromstring(manifest, safe_parser())
     except etree.XMLSyntaxError as exc:
         raise PackagingError(f"imsmanifest.xml is not well-formed XML: {exc}") from exc
-    if document.getroottree().docinfo.doctype:
+    if document.getroottree().docinfo.internalDTD is not None:
         raise PackagingError("imsmanifest.xml must not have a DOCTYPE (entities are not expanded)")
     if schema.validate(document):
         return

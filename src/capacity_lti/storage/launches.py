@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
+from capacity_lti.errors import LaunchError
+from capacity_lti.lti.claims import LaunchClaims
 from capacity_lti.storage.engine import Database
-from capacity_lti.storage.tables import ToolSecret
+from capacity_lti.storage.platforms import PlatformRecord, _record
+from capacity_lti.storage.tables import (
+    Deployment,
+    Learner,
+    PendingLogin,
+    Platform,
+    ResourceLink,
+    ToolSecret,
+)
 
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
 
@@ -27,3 +41,224 @@ def tool_secret(db: Database, name: str = SESSION_SECRET) -> bytes:
         row = session.get(ToolSecret, name)
         assert row is not None
         return bytes.fromhex(row.value)
+
+
+_ASK_ADMIN = "Please ask your LMS administrator to check the tool's registration."
+KEEP_USED = timedelta(hours=1)  # used logins stay this long past expiry, to name replays
+
+
+@dataclass(frozen=True)
+class PendingLoginRecord:
+    state: str
+    nonce: str
+    platform_id: int
+    browser_hash: str | None
+    storage_target: str | None
+
+
+def _candidates(session: Session, issuer: str) -> list[Platform]:
+    statement = (
+        select(Platform)
+        .options(selectinload(Platform.deployments))
+        .where(Platform.issuer == issuer)
+        .order_by(Platform.id)
+    )
+    found = list(session.scalars(statement))
+    if not found:
+        raise LaunchError(
+            "unknown-issuer",
+            f"The tool has no registration for the LMS {issuer!r}. " + _ASK_ADMIN,
+        )
+    return found
+
+
+def _active(row: Platform) -> PlatformRecord:
+    if row.status != "active":
+        raise LaunchError(
+            "platform-not-active",
+            f"The tool's registration for this LMS is {row.status}. " + _ASK_ADMIN,
+        )
+    return _record(row)
+
+
+def login_platform(db: Database, issuer: str, client_id: str | None) -> PlatformRecord:
+    """The platform a login initiation names: issuer, plus client id when it has several."""
+    with db.session() as session:
+        rows = _candidates(session, issuer)
+        if client_id is not None:
+            rows = [r for r in rows if r.client_id == client_id]
+            if not rows:
+                raise LaunchError(
+                    "unknown-client",
+                    f"The LMS used a client id the tool does not know ({client_id!r}). "
+                    + _ASK_ADMIN,
+                )
+        if len(rows) > 1:
+            raise LaunchError(
+                "ambiguous-client",
+                "This LMS has several registrations of the tool and did not say which one "
+                "(client_id) when signing in. " + _ASK_ADMIN,
+            )
+        return _active(rows[0])
+
+
+def launch_platform(db: Database, issuer: str, aud: object, azp: object) -> PlatformRecord:
+    """The platform an (unverified) id_token is for: its issuer and azp, else its one audience."""
+    audience = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    clients = [azp] if isinstance(azp, str) else [a for a in audience if isinstance(a, str)]
+    with db.session() as session:
+        candidates = _candidates(session, issuer)
+        rows = [r for r in candidates if r.client_id in clients]
+        if not rows and any(r.client_id in audience for r in candidates):
+            raise LaunchError(
+                "wrong-azp", "The launch was authorised for another tool (azp). " + _ASK_ADMIN
+            )
+        if not rows:
+            raise LaunchError(
+                "wrong-aud",
+                "The launch was meant for a client id the tool does not know. " + _ASK_ADMIN,
+            )
+        if len(rows) > 1:
+            raise LaunchError(
+                "no-azp",
+                "The launch names several audiences but no authorised party (azp). " + _ASK_ADMIN,
+            )
+        return _active(rows[0])
+
+
+def start_login(db: Database, login: PendingLoginRecord, *, now: datetime, ttl: timedelta) -> None:
+    """Keep a new login's state and nonce; purge logins long expired."""
+    with db.session() as session:
+        session.execute(delete(PendingLogin).where(PendingLogin.expires_at < now - KEEP_USED))
+        session.add(
+            PendingLogin(
+                state=login.state,
+                nonce=login.nonce,
+                platform_id=login.platform_id,
+                browser_hash=login.browser_hash,
+                storage_target=login.storage_target,
+                expires_at=now + ttl,
+            )
+        )
+
+
+def _stale(row: PendingLogin | None, now: datetime) -> LaunchError | None:
+    again = "Please open the activity again from your course."
+    if row is None:
+        return LaunchError(
+            "state-unknown", "The tool has no record of this sign-in (state). " + again
+        )
+    if row.used_at is not None:
+        return LaunchError("state-replayed", "This sign-in was already used. " + again)
+    if row.expires_at <= now:
+        return LaunchError("state-expired", "The sign-in took too long and expired. " + again)
+    return None
+
+
+def pending_login(db: Database, state: str, *, now: datetime) -> PendingLoginRecord:
+    """A login in flight, not yet used and not expired; LaunchError otherwise."""
+    with db.session() as session:
+        row = session.get(PendingLogin, state)
+        problem = _stale(row, now)
+        if problem is not None:
+            raise problem
+        assert row is not None
+        return PendingLoginRecord(
+            row.state, row.nonce, row.platform_id, row.browser_hash, row.storage_target
+        )
+
+
+def consume_login(db: Database, state: str, nonce: str, *, now: datetime) -> None:
+    """Use a login once: the verified token's nonce must be this login's; a second use fails."""
+    with db.session() as session:
+        row = session.get(PendingLogin, state)
+        problem = _stale(row, now)
+        if problem is not None:
+            raise problem
+        assert row is not None
+        if row.nonce != nonce:
+            used = session.scalar(
+                select(PendingLogin.state).where(
+                    PendingLogin.nonce == nonce, PendingLogin.used_at.is_not(None)
+                )
+            )
+            if used is not None:
+                raise LaunchError(
+                    "nonce-replayed",
+                    "This launch was already used. Please open the activity again from your course.",
+                )
+            raise LaunchError(
+                "nonce-mismatch",
+                "The launch does not belong to this sign-in. Please open the activity again from your course.",
+            )
+        claimed = session.execute(
+            update(PendingLogin)
+            .where(PendingLogin.state == state, PendingLogin.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            raise LaunchError("state-replayed", "This sign-in was already used.")
+
+
+def admit_deployment(
+    db: Database, platform: PlatformRecord, deployment_id: str, policy: str
+) -> None:
+    """Apply the deployment policy: a known id passes; a new one is refused or recorded."""
+    if deployment_id in platform.deployment_ids:
+        return
+    if policy != "first-launch":
+        raise LaunchError(
+            "deployment-not-allowed",
+            f"This LMS's deployment {deployment_id!r} of the tool is not on the tool's allow-list. "
+            + _ASK_ADMIN,
+        )
+    try:
+        with db.session() as session:
+            session.add(
+                Deployment(
+                    platform_id=platform.id, deployment_id=deployment_id, added_by="first-launch"
+                )
+            )
+    except IntegrityError:
+        pass  # a concurrent first launch recorded it
+
+
+def record_launch(
+    db: Database, platform_id: int, claims: LaunchClaims, module_id: str | None
+) -> tuple[int, int | None]:
+    """Upsert the learner and (for a resource-link launch) the link; return their ids."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        learner = session.scalar(
+            select(Learner).where(
+                Learner.platform_id == platform_id, Learner.subject == claims.subject
+            )
+        )
+        if learner is None:
+            learner = Learner(platform_id=platform_id, subject=claims.subject)
+            session.add(learner)
+        learner.name = claims.name[:255]
+        learner.email = claims.email[:255]
+        learner.last_launch_at = now
+        link: ResourceLink | None = None
+        if claims.link_id is not None:
+            link = session.scalar(
+                select(ResourceLink).where(
+                    ResourceLink.platform_id == platform_id, ResourceLink.link_id == claims.link_id
+                )
+            )
+            if link is None:
+                link = ResourceLink(platform_id=platform_id, link_id=claims.link_id)
+                session.add(link)
+            link.deployment_id = claims.deployment_id
+            link.title = claims.link_title
+            link.context_id = claims.context_id
+            link.context_title = claims.context_title
+            link.module_id = module_id
+            link.ags_lineitem = claims.ags_lineitem
+            link.ags_lineitems = claims.ags_lineitems
+            link.ags_scopes = " ".join(claims.ags_scopes)
+            link.nrps_url = claims.nrps_url
+        session.flush()
+        return learner.id, (link.id if link is not None else None)

@@ -139,6 +139,7 @@ class PendingLogin(Base):
     browser_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     storage_target: Mapped[str | None] = mapped_column(String(255), default=None)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ToolSecret(Base):

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request, url_for
 from markupsafe import Markup, escape
+from werkzeug.wrappers import Response as BaseResponse
 
 from capacity_lti.errors import LaunchError
 from capacity_lti.web.services import services
@@ -160,18 +161,27 @@ def session_field() -> Markup:
     )
 
 
+def set_cookie(response: BaseResponse, name: str, value: str, max_age: int) -> None:
+    """A cookie the framed tool can get back when the browser allows third-party cookies.
+
+    That needs SameSite=None, which browsers accept only with Secure: on https, and on
+    http://localhost (a secure context). Elsewhere on plain http it stays SameSite=Lax.
+    """
+    secure = request.is_secure or request.host.partition(":")[0] in ("localhost", "127.0.0.1")
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
+
+
 def _remember(response: Response) -> Response:
     token: str | None = g.get("capacity_token")
     if token is not None:
-        secure = request.is_secure
-        response.set_cookie(
-            COOKIE,
-            token,
-            max_age=services().settings.session_ttl_seconds,
-            secure=secure,
-            httponly=True,
-            samesite="None" if secure else "Lax",
-        )
+        set_cookie(response, COOKIE, token, services().settings.session_ttl_seconds)
         response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

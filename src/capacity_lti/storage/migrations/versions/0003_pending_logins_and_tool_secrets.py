@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("browser_hash", sa.String(length=64), nullable=True),
         sa.Column("storage_target", sa.String(length=255), nullable=True),
         sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["platform_id"],
             ["platform.id"],
