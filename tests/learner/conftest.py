@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from capacity_lti.content import Programme, load_programme
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database, open_database
 from capacity_lti.storage.tables import Completion, Learner, Platform, ResourceLink, ScoreOutbox
+from capacity_lti.web import create_app
+from capacity_lti.web.services import services
+from capacity_lti.web.session import LearnerSession, issue_token
+from tests.lti_launch.conftest import moodle, tool  # noqa: F401 (the launch tests' fixtures)
 
 LINEITEMS = "https://lms.example/api/lti/courses/7/line_items"
 
@@ -100,3 +109,52 @@ def completions(db: Database, learner_id: int) -> int:
             select(func.count()).select_from(Completion).where(Completion.learner_id == learner_id)
         )
         return int(found or 0)
+
+
+@dataclass(frozen=True)
+class Browser:
+    """A Flask test client for one learner: every request carries their session token."""
+
+    client: FlaskClient
+    token: str
+    who: Seat
+
+    def get(self, path: str, **query: str) -> TestResponse:
+        return self.client.get(path, query_string={"s": self.token, **query})
+
+    def post(self, path: str, data: dict[str, Any], **headers: str) -> TestResponse:
+        return self.client.post(path, data={"s": self.token, **data}, headers=headers)
+
+
+def token_for(app: Flask, who: Seat, locale: str, link: int | None = None) -> str:
+    now = int(time.time())
+    with app.app_context():
+        return issue_token(
+            LearnerSession(
+                platform_id=who.platform_id,
+                learner_id=who.learner_id,
+                resource_link_id=who.module_link if link is None else link,
+                locale=locale,
+                roles=(),
+                instructor=False,
+                deep_linking=None,
+                expires_at=now + 3600,
+                launched_at=now,
+            )
+        )
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str, programme: Programme) -> Flask:
+    settings = Settings(database_url=database_url, instance_path=tmp_path / "instance")
+    return create_app(settings, programme=programme)
+
+
+@pytest.fixture
+def app_db(app: Flask) -> Database:
+    with app.app_context():
+        return services().db
+
+
+def browser(app: Flask, who: Seat, locale: str = "en", link: int | None = None) -> Browser:
+    return Browser(app.test_client(), token_for(app, who, locale, link), who)
