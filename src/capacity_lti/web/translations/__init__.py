@@ -2,11 +2,15 @@
 
 Source strings are English, marked with `_()` / `ngettext()` in templates and views;
 `<lang>/LC_MESSAGES/messages.po` holds each translation. The `.po` files are the only
-form kept: they are compiled in memory when first needed, so a clean clone, an sdist
-and a wheel all work without a build step. Regenerate the template after changing a
-string with `pybabel extract -F src/capacity_lti/web/translations/babel.cfg
--o src/capacity_lti/web/translations/messages.pot src/capacity_lti/web` and merge it
-with `pybabel update`.
+form kept: they are compiled in memory
+when first needed, so a clean clone, an sdist and a wheel all work without a build step. After changing a string, regenerate the template and
+merge it into each language (tests/learner/test_translations.py checks both)::
+
+    pybabel extract -F src/capacity_lti/web/translations/babel.cfg --no-location \
+        --sort-output --omit-header -o src/capacity_lti/web/translations/messages.pot \
+        src/capacity_lti/web
+    pybabel update -i src/capacity_lti/web/translations/messages.pot \
+        -d src/capacity_lti/web/translations --no-location
 """
 
 from __future__ import annotations
