@@ -121,3 +121,22 @@ def test_a_schema_that_does_not_compile_is_reported(schemas: Path, tmp_path: Pat
     assert str(caught.value).startswith(
         f"{(copy / 'scorm12' / 'scorm12_manifest_wrapper.xsd').resolve()} does not load as an XML Schema: "
     )
+
+
+def test_build_spec_builds_a_planned_package_and_checks_it(tmp_path: Path) -> None:
+    climate, base = load(CLIMATE), load(BASE)
+    spec = packaging.plan_all(base)[1]
+    assert (spec.standard, spec.language) == ("scorm12", "fr")
+    path = packaging.build_spec(base, spec, tmp_path)
+    assert path == tmp_path / "test-programme-fr-scorm12.zip"
+    with pytest.raises(PackagingError) as caught:
+        packaging.build_spec(climate, spec, tmp_path)
+    assert str(caught.value) == (
+        "this package is planned for programme 'test-programme', not 'climate-action'"
+    )
+    wrong = packaging.PackageSpec("test-programme", "scorm12", "sv")
+    with pytest.raises(PackagingError) as caught:
+        packaging.build_spec(base, wrong, tmp_path)
+    assert str(caught.value) == (
+        "language 'sv' is not in the programme: choose one of en, fr, fr-BE"
+    )

@@ -231,3 +231,31 @@ def test_single_sco_page_holds_every_module_of_the_path(build: Build) -> None:
     assert len(doc.xpath("//form[@id='capacity-check']")) == 1
     assert [a.get("id") for a in doc.xpath("//article")] == path.items
     assert not [n for n in built.files if n.endswith(".html") and n[:-5] in programme.modules]
+
+
+def test_the_authoring_guide_example_packages_with_english_labels(
+    build: Build, tmp_path: Path, schemas: Path
+) -> None:
+    """docs/authoring.md's worked example is German: no package labels exist for it."""
+    from tests.test_docs import _FILE, REPO
+
+    doc = (REPO / "docs" / "authoring.md").read_text(encoding="utf-8")
+    folder = tmp_path / "authoring"
+    for match in _FILE.finditer(doc):
+        (folder / match["name"]).parent.mkdir(parents=True, exist_ok=True)
+        (folder / match["name"]).write_text(match["body"], encoding="utf-8")
+    for standard in packaging.FORMATS:
+        built = build(folder, standard, "de-AT", schemas=schemas)
+        page = built.text("heat-pumps-beginner.html")
+        doc_tree = tree(page)
+        assert doc_tree.get("lang") == "de-AT"
+        assert doc_tree.xpath("//section[@data-block='basics/what']/h3[@lang='en']")[0].text == (
+            "What"
+        )
+        assert (
+            "Außenluft" in doc_tree.xpath("//section[@data-block='basics/what']")[0].text_content()
+        )
+        assert doc_tree.xpath("//section[@data-block='basics/what']/div[@lang]") == []
+        why = doc_tree.xpath("//section[@data-block='basics/why']")[0]
+        assert why.xpath("div/@lang") == ["en"]
+        assert data_of(page)["ui"]["saved"] == "Progress saved."
