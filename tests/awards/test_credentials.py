@@ -280,3 +280,21 @@ def test_the_status_list_sets_exactly_the_revoked_bits() -> None:
     assert [i for i in range(131_072) if is_set(bits, i)] == [3, 131_071]
     assert len(decode_list(encode_list([131_072]))) == 2 * 131_072 // 8
     assert not any(decode_list(encode_list([])))
+
+
+def test_removing_the_platform_keeps_awards_verifiable(
+    db: Database, climate: Programme, ring: KeyRing
+) -> None:
+    from capacity_lti.storage.awards import award_view, get_award
+    from capacity_lti.storage.platforms import remove_platform
+
+    public_id = _issue_path_certificate(db, climate, name="Tõnu Õunapuu")
+    token = _sign(db, climate, ring, public_id)
+    remove_platform(db, ISSUER)  # deletes its learners
+    award = get_award(db, public_id)
+    assert (award.learner_id, award.learner_name) == (None, "Tõnu Õunapuu")
+    assert verify_jwt(token, ring.jwks(), BASE_URL, _status(db)).outcome is Outcome.VALID
+    found = award_view(db, public_id, programme=climate, base_url=BASE_URL)
+    assert found is not None
+    assert found[1].learner_name == "Tõnu Õunapuu"
+    assert _sign(db, climate, ring, public_id) == token  # already signed: served as it was

@@ -35,7 +35,7 @@ class Tool:
     db: Database
     secret: bytes
 
-    def token(self, learner_id: int, locale: str = "fr") -> str:
+    def token(self, learner_id: int, locale: str = "fr_ca") -> str:
         session = LearnerSession(
             platform_id=1,
             learner_id=learner_id,
@@ -222,3 +222,34 @@ def test_the_issuer_profile_is_published(tool: Tool, climate: Programme) -> None
         "name": "European Local Climate Learning Network",
     }
     assert requests.get(f"{tool.url}/verify/issuers/other", timeout=10).status_code == 404
+
+
+def test_openbadgeslib_accepts_the_credential_and_reads_its_revocation_from_the_status_list(
+    tool: Tool, climate: Programme
+) -> None:
+    """A second independent OB 3.0 implementation (PyPI openbadgeslib): it checks the
+    contexts, the structure, the registered claims, and fetches and verifies our signed
+    Bitstring Status List over HTTP. (It verifies signatures with PyJWT, as we sign with
+    it; the independent signature check is joserfc's, above.)"""
+    from openbadgeslib.ob3 import OB3VerificationError, OB3Verifier
+
+    award = _certificate(tool, climate)
+    token = _download(tool, award, "jwt").text
+    jwks = requests.get(f"{tool.url}/.well-known/jwks.json", timeout=10).json()
+    key = KeySet.import_key_set(jwks).keys[0]
+    pem = key.as_pem(private=False)
+
+    def download(url: str) -> bytes:
+        assert url == f"{tool.url}/verify/status/1"
+        return requests.get(url, timeout=10).content
+
+    verifier = OB3Verifier(pem)
+    credential = verifier.verify(token, check_status=True, download=download)
+    assert credential.id == f"{tool.url}/verify/{award.public_id}"
+    assert credential.achievement.achievement_type == "Certificate"
+    revoke_award(tool.db, award.public_id, "issued by mistake")
+    with pytest.raises(OB3VerificationError) as revoked:
+        verifier.verify(token, check_status=True, download=download)
+    assert str(revoked.value) == (
+        f"Credential status 'revocation' is set at index {award.id} in {tool.url}/verify/status/1"
+    )

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from capacity_lti.cli.errors import EXIT_OK
 from capacity_lti.settings import Settings
 from capacity_lti.storage import open_database
-from capacity_lti.storage.awards import AwardRecord, award_with_name, list_awards, revoke_award
+from capacity_lti.storage.awards import AwardRecord, get_award, list_awards, revoke_award
 
 _STAMP = "%Y-%m-%d %H:%M UTC"
 
@@ -44,22 +44,23 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     awards = list_awards(db, revoked=revoked)
     if not awards:
         print("no awards", file=out)
-    for award, name in awards:
+    for award in awards:
         print(
             f"{award.public_id}  {award.issued_at:{_STAMP}}  {award.kind.value:<18}  "
-            f"{_subject(award)}  {name or '(no name)'}  {_state(award)}",
+            f"{_subject(award)}  {award.learner_name or '(no name)'}  {_state(award)}",
             file=out,
         )
     return EXIT_OK
 
 
-def _describe(award: AwardRecord, name: str) -> list[str]:
+def _describe(award: AwardRecord) -> list[str]:
+    learner = f"learner #{award.learner_id}" if award.learner_id else "learner removed"
     lines = [
         f"id:           {award.public_id}",
         f"verify at:    /verify/{award.public_id} (on the tool's public address)",
         f"kind:         {award.kind.value}",
         f"for:          {_subject(award)} (programme {award.programme_id})",
-        f"learner:      {name or '(no name)'} (learner #{award.learner_id})",
+        f"learner:      {award.learner_name or '(no name)'} ({learner})",
         f"points:       {award.points}",
         f"language:     {award.language}",
         f"issued:       {award.issued_at:{_STAMP}}",
@@ -72,8 +73,8 @@ def _describe(award: AwardRecord, name: str) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    award, name = award_with_name(open_database(Settings()), args.id)
-    print("\n".join(_describe(award, name)), file=out)
+    award = get_award(open_database(Settings()), args.id)
+    print("\n".join(_describe(award)), file=out)
     return EXIT_OK
 
 

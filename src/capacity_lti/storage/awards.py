@@ -51,7 +51,8 @@ from capacity_lti.storage.tables import Award, Learner, Platform, utcnow
 class AwardRecord:
     id: int
     public_id: str
-    learner_id: int
+    learner_id: int | None  # None once the learner (or their platform) was removed
+    learner_name: str
     programme_id: str
     key: str
     kind: AwardKind
@@ -77,6 +78,7 @@ def _record(row: Award) -> AwardRecord:
         id=row.id,
         public_id=row.public_id,
         learner_id=row.learner_id,
+        learner_name=row.learner_name,
         programme_id=row.programme_id,
         key=row.award_key,
         kind=AwardKind(row.kind),
@@ -117,10 +119,12 @@ def issue_due_awards(
     if not missing:
         return []
     now = utcnow()
+    name = session.scalar(select(Learner.name).where(Learner.id == learner_id)) or ""
     rows = [
         {
             "public_id": secrets.token_urlsafe(16),
             "learner_id": learner_id,
+            "learner_name": name,
             "programme_id": programme.id,
             "award_key": a.key,
             "kind": a.kind.value,
@@ -163,33 +167,28 @@ def find_award(session: Session, public_id: str) -> AwardRecord | None:
     return _record(row) if row is not None else None
 
 
-def list_awards(db: Database, *, revoked: bool | None = None) -> list[tuple[AwardRecord, str]]:
-    """Every award with its learner's name, newest first (`revoked` filters when given)."""
-    query = select(Award, Learner.name).join(Learner, Learner.id == Award.learner_id)
+def list_awards(db: Database, *, revoked: bool | None = None) -> list[AwardRecord]:
+    """Every award, newest first (`revoked` filters when given)."""
+    query = select(Award).order_by(Award.id.desc())
     if revoked is not None:
         query = query.where(
             Award.revoked_at.is_not(None) if revoked else Award.revoked_at.is_(None)
         )
     with db.session() as session:
-        return [(_record(a), name) for a, name in session.execute(query.order_by(Award.id.desc()))]
+        return [_record(row) for row in session.scalars(query)]
 
 
 def _missing(public_id: str) -> StorageError:
     return StorageError(f"no award has the id {public_id!r}: see 'capacity-lti award list'")
 
 
-def award_with_name(db: Database, public_id: str) -> tuple[AwardRecord, str]:
-    """One award and its learner's name; StorageError when there is none."""
-    query = (
-        select(Award, Learner.name)
-        .join(Learner, Learner.id == Award.learner_id)
-        .where(Award.public_id == public_id)
-    )
+def get_award(db: Database, public_id: str) -> AwardRecord:
+    """One award; StorageError when there is none."""
     with db.session() as session:
-        found = session.execute(query).one_or_none()
+        found = find_award(session, public_id)
     if found is None:
         raise _missing(public_id)
-    return _record(found[0]), found[1]
+    return found
 
 
 def revoke_award(db: Database, public_id: str, reason: str) -> AwardRecord:
@@ -285,7 +284,10 @@ def signed_credential(
             return _record(row), old
         if old is None and language:
             row.language = language
+        if row.learner_id is None:
+            raise StorageError(f"award {public_id} has no learner any more: it cannot be signed")
         learner, platform = _owner(session, row.learner_id)
+        row.learner_name = learner.name  # the name the credential states, shown when verified
         record = _record(row)
         token = sign(
             build_credential(_facts(programme, record, learner, platform, base_url)), keys.signing
@@ -294,7 +296,7 @@ def signed_credential(
         session.execute(
             update(Award)
             .where(Award.id == row.id, guard)
-            .values(credential_jwt=token, language=record.language)
+            .values(credential_jwt=token, language=record.language, learner_name=learner.name)
             .execution_options(synchronize_session=False)
         )
     with db.session() as session:
@@ -311,12 +313,11 @@ def award_view(
         row = session.scalars(select(Award).where(Award.public_id == public_id)).one_or_none()
         if row is None:
             return None
-        learner, _ = _owner(session, row.learner_id)
         record = _record(row)
         view = diploma_view(
             programme,
             record.due,
-            learner_name=learner.name,
+            learner_name=record.learner_name,
             issued_at=record.issued_at,
             language=record.language,
             verify_url=verify_url(base_url, public_id),

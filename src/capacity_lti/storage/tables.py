@@ -208,7 +208,10 @@ class Award(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)  # also its index in the status list
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"))
+    # SET NULL: removing a platform or learner must not erase what was awarded (it stays
+    # verifiable under the name it was issued to).
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("learner.id", ondelete="SET NULL"))
+    learner_name: Mapped[str] = mapped_column(String(255), default="")
     programme_id: Mapped[str] = mapped_column(String(64))
     award_key: Mapped[str] = mapped_column(String(80))  # rule:<id> | module:<id>
     kind: Mapped[str] = mapped_column(String(24))  # diploma | path-certificate | module-certificate

@@ -27,6 +27,7 @@ from capacity_lti.awards.credentials import (
 )
 from capacity_lti.awards.diploma_pdf import DiplomaView, render_pdf
 from capacity_lti.awards.status_list import status_list_credential
+from capacity_lti.content.languages import negotiate
 from capacity_lti.content.model import pick
 from capacity_lti.storage.awards import (
     AwardRecord,
@@ -178,7 +179,7 @@ def download(public_id: str, fmt: str) -> Response:
         programme=app.programme,
         keys=app.keys,
         base_url=_base(),
-        language=learner.locale,
+        language=negotiate(learner.locale, app.programme.languages, app.programme.default_language),
     )
     assert signed is not None
     record, token = signed

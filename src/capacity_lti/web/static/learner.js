@@ -10,6 +10,7 @@
   var pending = {};
   var visible = {};
   var last = null;
+  var lastSent = null;
   var timer = null;
   var sending = false;
 
@@ -47,11 +48,12 @@
   function flush() {
     timer = null;
     var keys = Object.keys(pending);
-    if (sending || (!keys.length && !last)) return;
+    if (sending || (!keys.length && last === lastSent)) return;
     var body = new URLSearchParams();
     keys.forEach(function (key) { body.append("block", key); });
     if (last) body.append("last", last);
     pending = {};
+    lastSent = last;
     sending = true;
     fetch(url, {
       method: "POST",
@@ -74,6 +76,7 @@
       }
     }).catch(function () {
       sending = false;
+      lastSent = null;
       keys.forEach(function (key) { pending[key] = true; });
     });
   }
