@@ -8,7 +8,8 @@ Every error the library raises on purpose is a :class:`CapacityError`::
     ├── LaunchError         an LTI launch refused (reason code for the log, text for the user)
     ├── PackagingError      a package could not be built
     ├── StorageError        the database refused or is unreachable
-    └── ConfigError         settings that cannot work
+    ├── ConfigError         settings that cannot work
+    └── ServiceError        an LMS web service (token, AGS) failed: retryable or not
 
 The CLI maps this tree to messages and exit codes in one place
 (:mod:`capacity_lti.cli.errors`); the web layer does the same for HTTP.
@@ -72,3 +73,25 @@ class StorageError(CapacityError):
 
 class ConfigError(CapacityError):
     """Settings that cannot work, with what to change."""
+
+
+class ServiceError(CapacityError):
+    """An LMS service call failed: `retryable` says whether trying later can help.
+
+    `retry_after` is the delay in seconds the LMS asked for (429/503 Retry-After), if any;
+    `status` is the HTTP status (None for timeouts and connection errors).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)

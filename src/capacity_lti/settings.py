@@ -65,6 +65,24 @@ class Settings(BaseSettings):
         le=43200,
         description="lifetime of a learner's signed session token, renewed on every page",
     )
+    delivery_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="HTTP timeout of each call to an LMS (token, AGS)"
+    )
+    delivery_backoff_seconds: float = Field(
+        default=5.0, ge=0, description="first retry delay of a failed score; doubles per attempt"
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=3600.0, ge=0, description="longest delay between two tries of one score"
+    )
+    delivery_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="how long a worker owns a score it sends; a killed worker's score is retried "
+        "after this (keep it above a few delivery timeouts)",
+    )
+    worker_poll_seconds: float = Field(
+        default=2.0, gt=0, le=300, description="how often an idle score worker looks for work"
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an SQLite file inside the instance folder."""

@@ -13,6 +13,7 @@ from capacity_lti.cli import (
     admin_commands,
     award_commands,
     content_commands,
+    outbox_commands,
     package_commands,
     serve_commands,
 )
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     content_commands.register(commands)
     admin_commands.register(commands)
+    outbox_commands.register(commands)
     package_commands.register(commands)
     award_commands.register(commands)
     serve_commands.register(commands)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -198,6 +198,41 @@ class SelfAssessment(Base):
     answers: Mapped[str] = mapped_column(Text)  # JSON {question id: answer id}
     path_id: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScoreOutbox(Base):
+    """A score for the LMS gradebook, written with the award it follows; sent by storage.delivery.
+
+    `scored_at` is the AGS timestamp, fixed at enqueue: every resend of a row is byte-identical.
+    state: pending -> delivered | failed (the LMS refused it for good) | superseded (a newer
+    score for the same learner and link was enqueued before this one was sent).
+    """
+
+    __tablename__ = "score_outbox"
+    __table_args__ = (
+        Index("ix_score_outbox_due", "state", "next_attempt_at"),
+        Index("ix_score_outbox_pair", "resource_link_id", "learner_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_id: Mapped[int] = mapped_column(
+        ForeignKey("resource_link.id", ondelete="CASCADE")
+    )
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"))
+    score_given: Mapped[float] = mapped_column()
+    score_maximum: Mapped[float] = mapped_column()
+    activity_progress: Mapped[str] = mapped_column(String(32))
+    grading_progress: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Award(Base):
