@@ -19,6 +19,7 @@ certs.php, following what those scripts do:
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import threading
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -73,6 +74,8 @@ class FakeMoodle:
     types: list[ToolType] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     configuration_overrides: dict[str, Any] = field(default_factory=dict)
+    returned: list[dict[str, list[str]]] = field(default_factory=list)
+    product: str = "moodle"  # another value makes a platform that sends no deployment id
 
     def __post_init__(self) -> None:
         self.jwk = public_jwk(self.key.public_key())
@@ -119,7 +122,7 @@ class FakeMoodle:
             "id_token_signing_alg_values_supported": ["RS256"],
             "claims_supported": ["sub", "iss", "name", "given_name", "family_name", "email"],
             "https://purl.imsglobal.org/spec/lti-platform-configuration": {
-                "product_family_code": "moodle",
+                "product_family_code": self.product,
                 "version": RELEASE,
                 "messages_supported": ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"],
                 "placements": ["AddContentMenu"],
@@ -128,6 +131,24 @@ class FakeMoodle:
         }
         document.update(self.configuration_overrides)
         return {k: v for k, v in document.items() if v is not None}
+
+    def registration_dialog(self, tool_url: str) -> str:
+        """The admin page framing the tool's registration URL, as 'Add LTI Advantage' does."""
+        query = urlencode(
+            {
+                "openid_configuration": self.configuration_url,
+                "registration_token": self.registration_token(),
+            }
+        )
+        return (
+            "<!doctype html><title>Manage tools</title><script>window.closeMessages = [];"
+            "window.addEventListener('message', function (e) {"
+            " if (e.data && e.data.subject === 'org.imsglobal.lti.close') {"
+            " window.closeMessages.push(e.data); document.getElementById('dialog').remove(); }"
+            "});</script>"
+            f'<iframe id="dialog" name="dialog" src="{html.escape(tool_url)}?{html.escape(query)}"'
+            ' width="800" height="600"></iframe>'
+        )
 
     # --- openid-registration.php -----------------------------------------------------
 
@@ -149,7 +170,10 @@ class FakeMoodle:
         config = _registration_to_config(payload)
         tool = ToolType(len(self.types) + 1, client_id, "pending", payload)
         self.types.append(tool)
-        return _config_to_registration(tool, config)
+        answer = _config_to_registration(tool, config)
+        if self.product != "moodle":
+            del answer[TOOL_CONFIGURATION]["deployment_id"]
+        return answer
 
 
 def _required(payload: dict[str, Any], key: str) -> Any:
@@ -241,16 +265,24 @@ def _handler(moodle: FakeMoodle) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             moodle.requests.append(("GET", self.path, dict(self.headers), b""))
-            if self.path == "/mod/lti/openid-configuration.php":
+            path, _, query = self.path.partition("?")
+            if path == "/mod/lti/openid-configuration.php":
                 self._json(moodle.configuration())
-            elif self.path == "/mod/lti/certs.php":
+            elif path == "/mod/lti/certs.php":
                 self._json({"keys": [moodle.jwk]})
+            elif path == "/admin/tool/lti/registration.php":
+                tool = parse_qs(query)["tool"][0]
+                self._send(200, moodle.registration_dialog(tool).encode(), "text/html")
             else:
                 self._send(404, ERROR_PAGE, "text/html; charset=utf-8")
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             moodle.requests.append(("POST", self.path, dict(self.headers), body))
+            if self.path.startswith("/mod/lti/contentitem_return.php"):
+                moodle.returned.append(parse_qs(body.decode()))
+                self._send(200, b"<!doctype html><p id='added'>Content added</p>", "text/html")
+                return
             if self.path != "/mod/lti/openid-registration.php":
                 self._send(404, ERROR_PAGE, "text/html; charset=utf-8")
                 return

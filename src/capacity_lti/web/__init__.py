@@ -16,12 +16,14 @@ from capacity_lti.settings import Settings
 from capacity_lti.storage import open_database
 from capacity_lti.storage.keys import ensure_key, key_ring
 from capacity_lti.storage.launches import tool_secret
-from capacity_lti.web import errors, learner, lti, session, verify
+from capacity_lti.web import deep_linking, errors, learner, lti, registration, session, verify
 from capacity_lti.web.services import EXTENSION, Services, fetch_json
 
 # One line per area: the blueprints the app serves.
 BLUEPRINTS: list[Blueprint] = [
     lti.blueprint,
+    registration.blueprint,
+    deep_linking.blueprint,
     learner.blueprint,
     verify.blueprint,
 ]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 
 from capacity_lti.content.model import pick
 from capacity_lti.errors import ConfigError
@@ -93,12 +94,23 @@ def tool_description() -> ToolDescription:
     )
 
 
-def _failed(status: int, message: str, *, reason: str) -> tuple[str, int]:
+def _page(template: str, status: int, **context: Any) -> Response:
+    """A page whose one inline script runs by nonce; nothing else is loaded or submitted."""
+    nonce = secrets.token_urlsafe(16)
+    response = make_response(render_template(template, nonce=nonce, **context), status)
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return response
+
+
+def _failed(status: int, message: str, *, reason: str) -> Response:
     log.warning("registration refused reason=%s status=%d: %s", reason, status, message)
-    return render_template("registration/failed.html", message=message, reason=reason), status
+    return _page("registration/failed.html", status, message=message, reason=reason)
 
 
-def _store(registration: Registration) -> tuple[str, int]:
+def _store(registration: Registration) -> Response:
     platform = registration.platform
     known = [
         p
@@ -133,18 +145,18 @@ def _store(registration: Registration) -> tuple[str, int]:
         record.client_id,
         registration.deployment_id,
     )
-    page = render_template(
+    return _page(
         "registration/done.html",
+        200,
         registration=registration,
         tool=tool_description(),
         moodle=platform.product_family_code == "moodle",
         policy=services().settings.deployment_policy,
     )
-    return page, 200
 
 
 @blueprint.get("/lti/register")
-def register_tool() -> tuple[str, int]:
+def register_tool() -> Response:
     """Register with the LMS that opened this page, store it, and say what the admin does next."""
     config_url = request.args.get("openid_configuration", "")
     if not config_url:

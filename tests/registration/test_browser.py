@@ -1,0 +1,134 @@
+"""In headless Chromium: the registration dialog closes by postMessage; the deep-linking answer auto-posts.
+
+The LMS page (the fake Moodle on 127.0.0.1) frames the tool addressed as `localhost`, so
+the two are different sites, as in a real installation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import jwt
+import pytest
+
+from capacity_lti.storage.platforms import add_platform, list_platforms
+from capacity_lti.web.session import LearnerSession, issue_token
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import require
+from tests.registration.conftest import Tool
+from tests.registration.moodle import FakeMoodle
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ModuleNotFoundError:
+        require("Python playwright is not installed: pip install -e '.[dev]'")
+    if not CHROMIUM.exists():
+        require(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    errors: list[str] = []
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert errors == []
+
+
+def on_localhost(tool: Tool) -> str:
+    return tool.url.replace("127.0.0.1", "localhost")
+
+
+def test_done_closes_the_registration_dialog(tool: Tool, moodle: FakeMoodle, page: Page) -> None:
+    page.goto(
+        f"{moodle.wwwroot}/admin/tool/lti/registration.php?tool={on_localhost(tool)}/lti/register"
+    )
+    dialog = page.frame_locator("#dialog")
+    dialog.get_by_role("heading", name="Test programme is registered").wait_for()
+    assert page.evaluate("window.closeMessages") == []
+    dialog.get_by_role("button", name="Done").click()
+    page.wait_for_function("window.closeMessages.length === 1")
+    assert page.evaluate("window.closeMessages") == [{"subject": "org.imsglobal.lti.close"}]
+    assert page.locator("#dialog").count() == 0
+    [record] = list_platforms(tool.db)
+    assert (record.issuer, record.deployment_ids) == (moodle.wwwroot, ("1",))
+
+
+def test_a_failed_registration_can_be_closed_too(
+    tool: Tool, moodle: FakeMoodle, page: Page
+) -> None:
+    moodle.configuration_overrides["issuer"] = "https://elsewhere.example.org"
+    page.goto(
+        f"{moodle.wwwroot}/admin/tool/lti/registration.php?tool={on_localhost(tool)}/lti/register"
+    )
+    dialog = page.frame_locator("#dialog")
+    dialog.get_by_role("heading", name="Registration did not complete").wait_for()
+    dialog.get_by_role("button", name="Close").click()
+    page.wait_for_function("window.closeMessages.length === 1")
+    assert list_platforms(tool.db) == []
+
+
+def test_the_chosen_modules_are_posted_back_to_the_lms(
+    tool: Tool, moodle: FakeMoodle, page: Page
+) -> None:
+    platform = add_platform(
+        tool.db,
+        issuer=moodle.wwwroot,
+        client_id="QzTGB2Lx8rV3Kc1",
+        auth_login_url=moodle.url("auth.php"),
+        auth_token_url=moodle.url("token.php"),
+        key_set_url=moodle.url("certs.php"),
+        deployment_ids=("1",),
+    )
+    now = int(time.time())
+    with tool.app.app_context():
+        s = issue_token(
+            LearnerSession(
+                platform_id=platform.id,
+                learner_id=1,
+                resource_link_id=None,
+                locale="en",
+                roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",),
+                instructor=True,
+                deep_linking={
+                    "deep_link_return_url": moodle.url("contentitem_return.php?course=2&id=1"),
+                    "accept_types": ["ltiResourceLink"],
+                    "accept_multiple": True,
+                    "data": "opaque",
+                },
+                expires_at=now + 600,
+                launched_at=now,
+            )
+        )
+    page.goto(f"{tool.url}/deep-linking?s={s}")
+    page.get_by_label("Advanced street lighting").check()
+    page.get_by_role("button", name="Add to the course").click()
+    page.locator("#added").wait_for()
+    assert page.url == moodle.url("contentitem_return.php?course=2&id=1")
+    [form] = moodle.returned
+    assert list(form) == ["JWT"]
+    claims = jwt.decode(
+        form["JWT"][0],
+        key=jwt.PyJWK(tool.app.extensions["capacity_lti"].keys.jwks()["keys"][0]),
+        algorithms=["RS256"],
+        audience=moodle.wwwroot,
+        issuer="QzTGB2Lx8rV3Kc1",
+    )
+    assert [i["custom"] for i in claims[DL + "content_items"]] == [{"module": "lighting-advanced"}]
+    assert claims[DL + "data"] == "opaque"
