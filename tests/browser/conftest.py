@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 from tests.conftest import EXAMPLES, require
+from tests.packaging.conftest import schemas_folder
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -122,37 +123,51 @@ def _programme(folder: Path) -> Any:
 
 
 def _built_package(
-    folder: Path, standard: str, language: str, module: str | None, target: Path
+    folder: Path, standard: str, language: str, target: Path, **options: Any
 ) -> None:
     from capacity_lti import packaging
 
     out = target.parent / f"{target.name}.zips"
     out.mkdir(parents=True)
-    archive = packaging.build_package(_programme(folder), standard, language, out, module_id=module)
+    archive = packaging.build_package(
+        _programme(folder), standard, language, out, schemas=schemas_folder(), **options
+    )  # validated against the official XSDs whenever they are here
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(target)
 
 
 @pytest.fixture(scope="session")
 def package(site: tuple[Path, str]) -> Callable[..., Package]:
-    """package(standard, language="en", module=MODULE, programme=PROGRAMME): built once, served.
+    """package(standard, language="en", module=MODULE, programme=PROGRAMME, path=None,
+    single_sco=False): built once per session, then served.
 
-    module=None: the whole programme, one SCO per module.
+    module=None: the whole programme (or the path), one SCO per module unless single_sco.
     """
     root, base = site
-    made: dict[tuple[str, str, str | None, Path], Package] = {}
+    made: dict[tuple[object, ...], Package] = {}
 
     def get(
         standard: str,
         language: str = "en",
         module: str | None = MODULE,
         programme: Path = PROGRAMME,
+        path: str | None = None,
+        single_sco: bool = False,
     ) -> Package:
-        key = (standard, language, module, programme)
+        key = (standard, language, module, programme, path, single_sco)
         if key not in made:
-            name = f"{programme.name}-{standard}-{language}-{module or 'all'}"
+            selection = module or path or "all"
+            name = f"{programme.name}-{standard}-{language}-{selection}{'-single' * single_sco}"
             target = root / "pkg" / name
-            _built_package(programme, standard, language, module, target)
+            _built_package(
+                programme,
+                standard,
+                language,
+                target,
+                module_id=module,
+                path_id=path,
+                single_sco=single_sco,
+            )
             made[key] = Package(name, target, f"{base}pkg/{name}/")
         return made[key]
 

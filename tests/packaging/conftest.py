@@ -101,14 +101,25 @@ def open_zip(path: Path) -> Built:
 
 @pytest.fixture
 def build(tmp_path: Path) -> Callable[..., Built]:
-    """build(folder, standard, language, **options): the package, built into tmp_path."""
-    count = 0
+    """build(folder, standard, language, **options): the package, built into tmp_path.
 
-    def make(folder: Path, standard: str, language: str, **options: Any) -> Built:
+    Its manifest is checked against the official XSDs whenever they are here, by the README's
+    snippet (not by the code under test): every package a test builds is valid.
+    """
+    count = 0
+    folder = schemas_folder()
+
+    def make(programme: Path, standard: str, language: str, **options: Any) -> Built:
         nonlocal count
         count += 1
         out = tmp_path / f"out{count}"
-        return open_zip(packaging.build_package(load(folder), standard, language, out, **options))
+        path = packaging.build_package(load(programme), standard, language, out, **options)
+        built = open_zip(path)
+        if folder is not None:
+            schema = official_schema(folder, standard)
+            document = etree.fromstring(built.files["imsmanifest.xml"], PARSER)
+            assert schema.validate(document), [str(e) for e in schema.error_log]
+        return built
 
     return make
 

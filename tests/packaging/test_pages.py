@@ -259,3 +259,23 @@ def test_the_authoring_guide_example_packages_with_english_labels(
         why = doc_tree.xpath("//section[@data-block='basics/why']")[0]
         assert why.xpath("div/@lang") == ["en"]
         assert data_of(page)["ui"]["saved"] == "Progress saved."
+
+
+def test_an_outside_image_becomes_a_link_whose_text_is_escaped(
+    build: Build, base_programme: Path
+) -> None:
+    module = base_programme / "modules" / "lighting-advanced.en.md"
+    text = module.read_text(encoding="utf-8")
+    module.write_text(
+        text.replace(
+            "A lamp register.", "![<b>x</b> & <script>alert(1)</script>](https://example.org/a.png)"
+        ),
+        encoding="utf-8",
+    )
+    page = build(base_programme, "scorm12", "en").text("lighting-advanced.html")
+    assert "<script>alert" not in page
+    assert "<b>x</b>" not in page
+    assert (
+        '<a href="https://example.org/a.png" rel="noopener noreferrer" target="_blank">'
+        "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;</a>"
+    ) in page

@@ -18,7 +18,9 @@ from capacity_lti.packaging.pages import (
     certificate_page,
     combined_page,
     event_page,
+    mastery,
     module_page,
+    strictest,
 )
 from capacity_lti.packaging.runtime_files import runtime_files
 from capacity_lti.packaging.selection import PackageSpec, Selection, check_spec, select
@@ -111,7 +113,10 @@ def build_spec(
         for name, data in xsd.control_files(schemas, spec.standard).items():
             files.add(name, data)
     files.add("imsmanifest.xml", manifest)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PackagingError(f"cannot create the folder {out}: {exc.strerror or exc}") from exc
     return write_zip(out / spec.filename, files.data)
 
 
@@ -211,7 +216,7 @@ def _per_module(
                     ctx.text(item.title),
                     f"res-{item.id}",
                     objective=item.id,
-                    mastery=item.check.pass_percent if item.check else None,
+                    mastery=mastery(item),
                     requires=selection.requires.get(item.id, ()),
                 )
             )
@@ -245,14 +250,13 @@ def _single(
             "res-sco", SINGLE_PAGE, (SINGLE_PAGE, *extra, *assets), sco=True, depends=(RUNTIME,)
         )
     )
-    marks = [m.check.pass_percent for m in modules if m.check and m.check.questions]
     nodes = [
         Node(
             "item-sco",
             title,
             "res-sco",
             objective=selection.id,
-            mastery=max(marks) if marks else None,
+            mastery=strictest(modules),
         )
     ]
     nodes += [_event(ctx, e, files, renames, resources) for e in selection.events]

@@ -49,8 +49,9 @@ def _image_as_link(match: re.Match[str]) -> str:
     src = attrs.get("src", "")
     if not src.lower().startswith(_EXTERNAL):
         return match[0]
-    label = attrs.get("alt") or attrs.get("title") or src
-    return f'<a href="{src}" rel="noopener noreferrer" target="_blank">{label}</a>'
+    label = html.unescape(attrs.get("alt") or attrs.get("title") or src)
+    # The serialiser leaves < and > unescaped inside attribute values: escape for text.
+    return f'<a href="{src}" rel="noopener noreferrer" target="_blank">{esc(label)}</a>'
 
 
 def prepare(fragment: str, renames: Mapping[str, str]) -> str:

@@ -7,6 +7,7 @@ fallback text carries its own `lang` attribute.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +107,10 @@ def _resources(ctx: Context, module: Module, level: int) -> str:
     items = []
     for resource in module.resources:
         title, language = ctx.pick(resource.title)
-        target = resource.url or ctx.renames.get(resource.file or "", resource.file or "")
+        target = resource.url or ""
+        if resource.file:
+            file = posixpath.normpath(resource.file)  # relative to the programme folder
+            target = ctx.renames.get(file, file)
         items.append(
             f'<li{ctx.lang(language)}><a href="{esc(target)}" rel="noopener noreferrer" '
             f'target="_blank">{esc(title)}</a></li>\n'
@@ -152,8 +156,8 @@ def _questions(ctx: Context, module: Module, prefix: str) -> tuple[str, list[dic
     return "".join(html), data
 
 
-def _form(ctx: Context, fieldsets: str, mastery: int) -> str:
-    intro = ctx.labels["check_intro"].replace("{mastery}", str(mastery))
+def _form(ctx: Context, fieldsets: str, mark: int) -> str:
+    intro = ctx.labels["check_intro"].replace("{mastery}", str(mark))
     return (
         f'<form id="capacity-check">\n{ctx.heading(2, "check")}'
         f"<p{ctx.lang(ctx.labels.lang('check_intro'))}>{esc(intro)}</p>\n{fieldsets}"
@@ -180,7 +184,7 @@ def _intro(ctx: Context, module: Module, level: int) -> str:
     return html
 
 
-def _data(ctx: Context, sco: str, points: int, mastery: int | None, blocks: list[str],
+def _data(ctx: Context, sco: str, points: int, mark: int | None, blocks: list[str],
           questions: list[dict[str, Any]], certificate: str | None, *, path: bool) -> str:  # fmt: skip
     return data_block(
         {
@@ -188,7 +192,7 @@ def _data(ctx: Context, sco: str, points: int, mastery: int | None, blocks: list
             "module": sco,
             "language": ctx.language,
             "points": points,
-            "mastery": mastery,
+            "mastery": mark,
             "blocks": blocks,
             "check": {"questions": questions} if questions else None,
             "certificate": certificate,
@@ -197,19 +201,29 @@ def _data(ctx: Context, sco: str, points: int, mastery: int | None, blocks: list
     )
 
 
+def mastery(module: Module) -> int | None:
+    """The pass mark of a module's knowledge check; None without one (or without questions)."""
+    return module.check.pass_percent if module.check and module.check.questions else None
+
+
 def module_page(ctx: Context, module: Module, certificate: str | None) -> str:
     """One module as one SCO page."""
     parts, blocks = _blocks(ctx, module, 2, "")
     fieldsets, questions = _questions(ctx, module, "")
-    check = module.check
-    form = _form(ctx, fieldsets, check.pass_percent) if check else ""
+    mark = mastery(module)
+    form = _form(ctx, fieldsets, mark) if mark is not None else ""
     body = (
         f"<main>\n{_intro(ctx, module, 1)}{''.join(parts)}{_resources(ctx, module, 2)}{form}"
         "</main>\n"
     )
-    mastery = check.pass_percent if check else None
-    data = _data(ctx, module.id, module.points, mastery, blocks, questions, certificate, path=False)
+    data = _data(ctx, module.id, module.points, mark, blocks, questions, certificate, path=False)
     return _page(ctx, ctx.text(module.title), f"{body}{data}\n{RUNTIME}\n")
+
+
+def strictest(modules: Sequence[Module]) -> int | None:
+    """The pass mark of one check over several modules: the highest of theirs."""
+    marks = [m for m in map(mastery, modules) if m is not None]
+    return max(marks) if marks else None
 
 
 def combined_page(
@@ -232,13 +246,12 @@ def combined_page(
         html, data = _questions(ctx, module, f"{module.id}-")
         fieldsets.append(html)
         questions += data
-    marks = [m.check.pass_percent for m in modules if m.check and m.check.questions]
-    mastery = max(marks) if marks else None
-    if questions and mastery is not None:
-        body.append(_form(ctx, "".join(fieldsets), mastery))
+    mark = strictest(modules)
+    if mark is not None:
+        body.append(_form(ctx, "".join(fieldsets), mark))
     body.append("</main>\n")
     points = sum(m.points for m in modules)
-    data_html = _data(ctx, sco, points, mastery, blocks, questions, certificate, path=True)
+    data_html = _data(ctx, sco, points, mark, blocks, questions, certificate, path=True)
     return _page(ctx, title, f"{''.join(body)}{data_html}\n{RUNTIME}\n")
 
 

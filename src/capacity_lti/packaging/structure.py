@@ -37,13 +37,3 @@ class Structure:
     nodes: tuple[Node, ...]
     resources: tuple[Resource, ...]
     objectives: str  # prefix of the package's global objective ids, a URN
-
-    def walk(self) -> list[Node]:
-        """Every node, depth first."""
-        found: list[Node] = []
-        stack = list(reversed(self.nodes))
-        while stack:
-            node = stack.pop()
-            found.append(node)
-            stack.extend(reversed(node.children))
-        return found
