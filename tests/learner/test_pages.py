@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import lxml.html
@@ -272,7 +273,11 @@ def test_an_event_shows_its_description_and_who_records_attendance(
 
     with app.app_context():
         db = services().db
-    learner = browser(app, seat(db, "https://lms-a.example", "m", module_id="inspire-why-innovation-stalls"), locale="it")  # fmt: skip
+    learner = browser(
+        app,
+        seat(db, "https://lms-a.example", "m", module_id="inspire-why-innovation-stalls"),
+        locale="it",
+    )
     root = page(learner.get("/events/study-visit-mobility-hub"))
     event = mobility.events["study-visit-mobility-hub"]
     assert texts(root, "//h1") == [" ".join(event.title["it"].split())]
@@ -288,3 +293,19 @@ def test_an_event_shows_its_description_and_who_records_attendance(
     home = page(learner.get("/home"))
     assert "Study visit" not in home.text_content()
     assert texts(home, "//section[@aria-labelledby='events-title']/h2") == ["Eventi"]
+
+
+def test_pages_are_usable_by_keyboard_and_screen_reader(ana: Browser) -> None:
+    ana.post(f"{MODULE}/check", {"answer-q1": "1"})
+    for path in ("/home", MODULE, "/events/site-visit"):
+        root = page(ana.get(path))
+        assert len(root.xpath("//h1")) == 1, path
+        levels = [int(h.tag[1]) for h in root.xpath("//h1|//h2|//h3")]
+        assert all(b - a <= 1 for a, b in pairwise(levels)), path
+        for control in root.xpath("//input[@type='radio' or @type='checkbox']"):
+            assert control.getparent().tag == "label", path
+        assert all(f.xpath("./legend") for f in root.xpath("//fieldset")), path
+        assert root.xpath("//*[@tabindex or @onclick or @style]") == [], path
+        assert all(b.get("type") == "submit" for b in root.xpath("//button")), path
+        labelled = root.xpath("//progress")
+        assert all(p.get("aria-labelledby") for p in labelled), path

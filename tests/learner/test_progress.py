@@ -18,7 +18,9 @@ WRONG = {"q1": [1], "q2": [0]}
 T = TypeVar("T")
 
 
-def seen(db: Database, who: Seat, programme: Programme, blocks: list[str], link: int | None = None) -> Outcome:  # fmt: skip
+def seen(
+    db: Database, who: Seat, programme: Programme, blocks: list[str], link: int | None = None
+) -> Outcome:
     return progress.mark_seen(
         db,
         learner_id=who.learner_id,
@@ -30,7 +32,13 @@ def seen(db: Database, who: Seat, programme: Programme, blocks: list[str], link:
     )
 
 
-def answer(db: Database, who: Seat, programme: Programme, answers: dict[str, list[int]], link: int | None = None) -> Outcome:  # fmt: skip
+def answer(
+    db: Database,
+    who: Seat,
+    programme: Programme,
+    answers: dict[str, list[int]],
+    link: int | None = None,
+) -> Outcome:
     return progress.submit_check(
         db,
         learner_id=who.learner_id,

@@ -127,7 +127,9 @@ def sections(
                 )
             )
         if blocks:
-            views.append(SectionView(section.key, "s-" + section.key, HEADINGS[section.key], tuple(blocks)))  # fmt: skip
+            views.append(
+                SectionView(section.key, "s-" + section.key, HEADINGS[section.key], tuple(blocks))
+            )
     return views
 
 
@@ -208,7 +210,9 @@ class PathView:
     recommended: bool
 
 
-def item_row(programme: Programme, language: Language, item_id: str, record: LearnerProgress) -> ItemRow:  # fmt: skip
+def item_row(
+    programme: Programme, language: Language, item_id: str, record: LearnerProgress
+) -> ItemRow:
     item = programme.item(item_id)
     is_module = item_id in programme.modules
     kind = item.level.value if isinstance(item, Module) else item.kind.value
@@ -251,11 +255,13 @@ class ThemeView:
     rows: tuple[ItemRow, ...]
 
 
-def catalogue(programme: Programme, language: Language, record: LearnerProgress) -> list[ThemeView]:  # fmt: skip
+def catalogue(programme: Programme, language: Language, record: LearnerProgress) -> list[ThemeView]:
     """Every module by theme, so that each is reachable whatever the paths hold."""
     views = []
     for theme in programme.themes:
-        rows = tuple(item_row(programme, language, m.id, record) for m in programme.theme_modules(theme.id))  # fmt: skip
+        rows = tuple(
+            item_row(programme, language, m.id, record) for m in programme.theme_modules(theme.id)
+        )
         if rows:
             views.append(ThemeView(*language.pick(theme.title), rows))
     return views
