@@ -147,3 +147,14 @@ def test_a_link_without_grades_is_refused_for_good(tool_db: Database, lms: FakeM
         "link rl-42 has no AGS line item or line items URL (the launch did not offer grades)"
     )
     assert not caught.value.retryable
+
+
+@pytestmark_db
+def test_a_line_item_list_that_is_not_an_array_is_retried(
+    tool_db: Database, lms: FakeMoodle, tool_jwks: str
+) -> None:
+    where = target(lms, frozenset({SCORE, LINEITEM_READ}), lineitems=tool_jwks)
+    with pytest.raises(ServiceError) as caught:
+        client(tool_db).lineitem_for(where, 10)
+    assert caught.value.message == f"line items at {tool_jwks}: not a JSON array"
+    assert caught.value.retryable

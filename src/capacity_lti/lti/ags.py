@@ -222,7 +222,10 @@ class AgsClient:
                 headers={"Accept": CONTAINER_TYPE},
                 params=params,
             )
-            items = response.json()
+            try:
+                items = response.json()
+            except ValueError:
+                items = None
             if not isinstance(items, list):
                 raise ServiceError(f"line items at {url}: not a JSON array", retryable=True)
             for item in items:

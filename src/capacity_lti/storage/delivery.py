@@ -263,6 +263,11 @@ class Worker:
             except CapacityError as error:
                 log.warning("score worker: %s; trying again in %g s", error, self.policy.poll)
                 handled = 0
+            except Exception:  # a bug must not stop grades for good: claimed rows come back
+                log.exception(
+                    "score worker: unexpected error; trying again in %g s", self.policy.poll
+                )
+                handled = 0
             if not handled:
                 stop.wait(self.policy.poll)
 
