@@ -142,7 +142,7 @@ def test_a_refused_registration_shows_what_to_do(tool: Tool, moodle: FakeMoodle)
     assert len(list_platforms(tool.db)) == 1
 
 
-def test_the_same_issuer_and_client_id_again_is_named(tool: Tool, moodle: FakeMoodle) -> None:
+def known(tool: Tool, moodle: FakeMoodle, deployment: str) -> None:
     add_platform(
         tool.db,
         issuer=moodle.wwwroot,
@@ -150,18 +150,40 @@ def test_the_same_issuer_and_client_id_again_is_named(tool: Tool, moodle: FakeMo
         auth_login_url=moodle.url("auth.php"),
         auth_token_url=moodle.url("token.php"),
         key_set_url=moodle.url("certs.php"),
-        deployment_ids=("9",),
+        deployment_ids=(deployment,),
     )
+
+
+def test_a_repeated_registration_with_the_same_details_changes_nothing(
+    tool: Tool, moodle: FakeMoodle
+) -> None:
+    known(tool, moodle, "1")  # the deployment id this registration gets
+    before = list_platforms(tool.db)
+    status, page = get(
+        register_url(tool, moodle, moodle.registration_token(client_id="KnownClient01"))
+    )
+    assert status == 200
+    assert (
+        "Test programme is already registered moodle 4.5.1 (Build: 20241209) "
+        f"({moodle.wwwroot}) repeated a registration the tool already has, with the same client "
+        "ID, deployment and addresses; nothing needed to change." in text(page)
+    )
+    assert list_platforms(tool.db) == before
+
+
+def test_the_same_issuer_and_client_id_with_other_details_is_refused(
+    tool: Tool, moodle: FakeMoodle
+) -> None:
+    known(tool, moodle, "9")
     status, page = get(
         register_url(tool, moodle, moodle.registration_token(client_id="KnownClient01"))
     )
     assert status == 409
     assert (
-        f"This registration is already known to the tool (issuer {moodle.wwwroot}, client id "
-        "KnownClient01); nothing was changed. If the LMS now lists the tool twice, delete the "
-        "newer copy there. To replace the registration, remove it with 'capacity-lti platform "
-        f"remove --issuer {moodle.wwwroot} --client-id KnownClient01' and register again."
-        in text(page)
+        f"This registration (issuer {moodle.wwwroot}, client id KnownClient01) is already known "
+        "to the tool with other details (login, token or keyset URL, or deployment id); nothing "
+        "was changed. To replace it, remove it with 'capacity-lti platform remove --issuer "
+        f"{moodle.wwwroot} --client-id KnownClient01' and register again." in text(page)
     )
     [record] = list_platforms(tool.db)
     assert record.deployment_ids == ("9",)

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, make_response, render_template, request, 
 from capacity_lti.content.model import pick
 from capacity_lti.errors import ConfigError
 from capacity_lti.lti.registration import Registration, ToolDescription, register
-from capacity_lti.storage.platforms import add_platform, list_platforms
+from capacity_lti.storage.platforms import PlatformRecord, add_platform, list_platforms
 from capacity_lti.web.services import services
 
 blueprint = Blueprint("registration", __name__)
@@ -110,6 +110,27 @@ def _failed(status: int, message: str, *, reason: str) -> Response:
     return _page("registration/failed.html", status, message=message, reason=reason)
 
 
+def _unchanged(record: PlatformRecord, registration: Registration) -> bool:
+    """Whether a stored registration already has everything this one brings."""
+    platform = registration.platform
+    urls = (platform.authorization_endpoint, platform.token_endpoint, platform.jwks_uri)
+    return (record.auth_login_url, record.auth_token_url, record.key_set_url) == urls and (
+        registration.deployment_id is None or registration.deployment_id in record.deployment_ids
+    )
+
+
+def _done(registration: Registration, *, repeated: bool) -> Response:
+    return _page(
+        "registration/done.html",
+        200,
+        registration=registration,
+        repeated=repeated,
+        tool=tool_description(),
+        moodle=registration.platform.product_family_code == "moodle",
+        policy=services().settings.deployment_policy,
+    )
+
+
 def _store(registration: Registration) -> Response:
     platform = registration.platform
     known = [
@@ -117,14 +138,18 @@ def _store(registration: Registration) -> Response:
         for p in list_platforms(services().db)
         if p.issuer == platform.issuer and p.client_id == registration.client_id
     ]
+    if known and _unchanged(known[0], registration):
+        # Moodle's registration update answers with the client id the tool already has.
+        log.info("registration repeated, unchanged: platform id=%d", known[0].id)
+        return _done(registration, repeated=True)
     if known:
         return _failed(
             409,
-            f"This registration is already known to the tool (issuer {platform.issuer}, client "
-            f"id {registration.client_id}); nothing was changed. If the LMS now lists the tool "
-            "twice, delete the newer copy there. To replace the registration, remove it with "
-            f"'capacity-lti platform remove --issuer {platform.issuer} --client-id "
-            f"{registration.client_id}' and register again.",
+            f"This registration (issuer {platform.issuer}, client id {registration.client_id}) "
+            "is already known to the tool with other details (login, token or keyset URL, or "
+            "deployment id); nothing was changed. To replace it, remove it with 'capacity-lti "
+            f"platform remove --issuer {platform.issuer} --client-id {registration.client_id}' "
+            "and register again.",
             reason="already-registered",
         )
     host = urlsplit(platform.issuer).netloc
@@ -145,14 +170,7 @@ def _store(registration: Registration) -> Response:
         record.client_id,
         registration.deployment_id,
     )
-    return _page(
-        "registration/done.html",
-        200,
-        registration=registration,
-        tool=tool_description(),
-        moodle=platform.product_family_code == "moodle",
-        policy=services().settings.deployment_policy,
-    )
+    return _done(registration, repeated=False)
 
 
 @blueprint.get("/lti/register")
