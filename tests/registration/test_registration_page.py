@@ -108,6 +108,10 @@ def test_the_tool_declares_its_own_fixed_urls(tool: Tool, moodle: FakeMoodle) ->
     with tool.app.test_request_context(base_url=tool.url):
         assert body["jwks_uri"] == url_for("lti.jwks", _external=True)
     assert body["client_name"] == "Test programme"
+    assert body["logo_uri"] == f"{tool.url}/lti/logo.svg"
+    with urllib.request.urlopen(body["logo_uri"], timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/svg+xml"
+        assert response.read().startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')
     assert body[TOOL_CONFIGURATION]["domain"] == tool.url[len("http://") :]
     assert [m["target_link_uri"] for m in body[TOOL_CONFIGURATION]["messages"]] == [
         f"{tool.url}/launch",

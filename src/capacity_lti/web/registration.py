@@ -91,6 +91,7 @@ def tool_description() -> ToolDescription:
         login_url=url_for("lti.login", _external=True),
         launch_url=url_for("lti.launch", _external=True),
         jwks_url=url_for("lti.jwks", _external=True),
+        logo_url=url_for("registration.logo", _external=True),
     )
 
 
@@ -171,6 +172,24 @@ def _store(registration: Registration) -> Response:
         registration.deployment_id,
     )
     return _done(registration, repeated=False)
+
+
+_LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<rect width="64" height="64" rx="12" fill="#1f6f5c"/>'
+    '<path d="M16 42c8-22 24-26 32-26-2 14-10 30-32 26z" fill="#fff"/>'
+    '<path d="M18 46 40 26" stroke="#1f6f5c" stroke-width="3"/></svg>'
+)
+
+
+@blueprint.get("/lti/logo.svg")
+def logo() -> Response:
+    """The icon the LMS shows beside the tool in its lists and activity chooser."""
+    response = make_response(_LOGO)
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 @blueprint.get("/lti/register")
