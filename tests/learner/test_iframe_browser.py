@@ -121,6 +121,19 @@ def test_a_learner_completes_a_module_in_a_cross_site_frame_without_cookies(
     frame.locator("#read-label").filter(has_not_text="0 av 11").wait_for()
     assert any(path == f"/modules/{MODULE}/progress" for path in log.paths)
 
+    # Opening the activity again (a new launch) scrolls back to where the learner was.
+    page.reload()
+    status.wait_for()
+    tool_frame = page.frame(name="tool")
+    assert tool_frame is not None
+    resume = tool_frame.locator("#learner-module").get_attribute("data-resume")
+    assert resume in ("b-basics-what", "b-basics-why")
+    assert tool_frame.evaluate("() => window.scrollY") > 0
+    top = tool_frame.evaluate(
+        f"() => document.getElementById('{resume}').getBoundingClientRect().top"
+    )
+    assert 0 <= top <= 10  # at the top of the frame, but for its scroll margin
+
     # The plain forms: one button per section; each post reloads the page in the frame,
     # where the section read no longer has a button.
     buttons = frame.locator("form.mark button")
