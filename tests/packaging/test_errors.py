@@ -140,3 +140,19 @@ def test_build_spec_builds_a_planned_package_and_checks_it(tmp_path: Path) -> No
     assert str(caught.value) == (
         "language 'sv' is not in the programme: choose one of en, fr, fr-BE"
     )
+
+
+def test_text_xml_cannot_hold_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    programme = load(BASE)
+    module = programme.modules["lighting-beginner"]
+    broken = module.model_copy(update={"title": {"en": "Lamps \x0b poles"}})
+    changed = programme.model_copy(
+        update={"modules": {**programme.modules, "lighting-beginner": broken}}
+    )
+    with pytest.raises(PackagingError) as caught:
+        packaging.build_package(changed, "scorm2004", "en", tmp_path)
+    assert str(caught.value) == (
+        "a title or description cannot go into the manifest: All strings must be XML "
+        "compatible: Unicode or ASCII, no NULL bytes or control characters"
+    )
+    assert list(tmp_path.iterdir()) == []

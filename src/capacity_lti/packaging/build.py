@@ -103,11 +103,14 @@ def build_spec(
         resources=tuple(resources),
         objectives=f"urn:capacity-lti:{programme.id}:",
     )
-    if spec.standard == "scorm12":
-        manifest = manifest12.manifest(structure)
-        files.add(manifest12.METADATA, manifest12.metadata(structure))
-    else:
-        manifest = manifest2004.manifest(structure)
+    try:
+        if spec.standard == "scorm12":
+            manifest = manifest12.manifest(structure)
+            files.add(manifest12.METADATA, manifest12.metadata(structure))
+        else:
+            manifest = manifest2004.manifest(structure)
+    except ValueError as exc:  # lxml refuses text XML cannot hold (control characters)
+        raise PackagingError(f"a title or description cannot go into the manifest: {exc}") from exc
     if schemas is not None:
         xsd.validate(manifest, schemas, spec.standard)
         for name, data in xsd.control_files(schemas, spec.standard).items():
