@@ -141,7 +141,7 @@ def test_the_picker_offers_the_home_and_every_module_in_the_teachers_language(to
         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
     )
     assert re.findall(r'<input type="(\w+)" name="item" value="([^"]+)"', page) == [
-        ("checkbox", "home"),
+        ("checkbox", "_home"),
         ("checkbox", "lighting-beginner"),
         ("checkbox", "lighting-advanced"),
     ]
@@ -163,7 +163,7 @@ def test_students_are_refused_with_a_clear_page(tool: Tool) -> None:
     s = token(tool, platform, instructor=False, deep_linking=moodle_settings())
     for status, page in (
         request(f"{tool.url}/deep-linking?s={s}"),
-        request(f"{tool.url}/deep-linking", {"s": s, "item": ["home"]}),
+        request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]}),
     ):
         assert status == 403
         assert (
@@ -203,7 +203,7 @@ def test_the_response_is_signed_and_carries_exactly_the_chosen_modules(tool: Too
     s = token(tool, platform, locale="fr", deep_linking=moodle_settings())
     before = int(time.time())
     status, policy, page = fetch(
-        f"{tool.url}/deep-linking", {"s": s, "item": ["lighting-beginner", "home"]}
+        f"{tool.url}/deep-linking", {"s": s, "item": ["lighting-beginner", "_home"]}
     )
     assert status == 200
     action, response_jwt = returned_form(page)
@@ -324,7 +324,7 @@ def _other_key() -> Any:
 def test_no_line_items_when_the_platform_says_it_ignores_them(tool: Tool) -> None:
     platform = add_moodle(tool)
     s = token(tool, platform, deep_linking=moodle_settings(accept_lineitem=False, data=None))
-    _, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["home"]})
+    _, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]})
     claims = jwt.decode(returned_form(page)[1], options={"verify_signature": False})
     assert claims[DL + "content_items"] == [
         {"type": "ltiResourceLink", "title": "Test programme", "url": f"{tool.url}/launch"}
@@ -359,7 +359,7 @@ def test_several_items_where_one_is_accepted_are_refused(tool: Tool) -> None:
     platform = add_moodle(tool)
     s = token(tool, platform, deep_linking=moodle_settings(accept_multiple=False))
     status, page = request(
-        f"{tool.url}/deep-linking", {"s": s, "item": ["home", "lighting-beginner"]}
+        f"{tool.url}/deep-linking", {"s": s, "item": ["_home", "lighting-beginner"]}
     )
     assert status == 400
     assert "The LMS accepts one activity here: please choose only one." in text(page)
@@ -368,7 +368,7 @@ def test_several_items_where_one_is_accepted_are_refused(tool: Tool) -> None:
 def test_a_platform_with_several_deployments_cannot_be_answered_blindly(tool: Tool) -> None:
     platform = add_moodle(tool, deployments=("1", "2"))
     s = token(tool, platform, deep_linking=moodle_settings())
-    status, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["home"]})
+    status, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]})
     assert status == 400
     assert "This LMS has 2 deployments of the tool, and the tool cannot tell which one asked." in (
         text(page)
@@ -379,7 +379,7 @@ def test_a_platform_removed_meanwhile_is_named(tool: Tool) -> None:
     platform = add_moodle(tool)
     s = token(tool, platform, deep_linking=moodle_settings())
     remove_platform(tool.db, ISSUER, CLIENT)
-    status, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["home"]})
+    status, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]})
     assert status == 400
     assert "The tool's registration for this LMS was removed." in text(page)
     assert 'name="JWT"' not in page

@@ -26,6 +26,7 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SETTINGS_CLAIM = DL + "deep_linking_settings"
 RESOURCE_LINK = "ltiResourceLink"
 RESPONSE = "LtiDeepLinkingResponse"
+HOME = "_home"
 LIFETIME = 600  # seconds a response stays valid: long enough for a slow LMS page
 _ASK_ADMIN = "Please ask your LMS administrator to check the tool's registration."
 
@@ -82,8 +83,8 @@ class Choice:
 
     @property
     def key(self) -> str:
-        """The form value naming this choice."""
-        return self.module_id or "home"
+        """The form value naming this choice ('_home' can be no module's id)."""
+        return self.module_id or HOME
 
 
 def choices(programme: Programme, language: str) -> list[Choice]:
