@@ -126,7 +126,9 @@ class Browser:
         return self.client.post(path, data={"s": self.token, **data}, headers=headers)
 
 
-def token_for(app: Flask, who: Seat, locale: str, link: int | None = None) -> str:
+def token_for(
+    app: Flask, who: Seat, locale: str, link: int | None = None, instructor: bool = False
+) -> str:
     now = int(time.time())
     with app.app_context():
         return issue_token(
@@ -136,7 +138,7 @@ def token_for(app: Flask, who: Seat, locale: str, link: int | None = None) -> st
                 resource_link_id=who.module_link if link is None else link,
                 locale=locale,
                 roles=(),
-                instructor=False,
+                instructor=instructor,
                 deep_linking=None,
                 expires_at=now + 3600,
                 launched_at=now,
@@ -156,5 +158,7 @@ def app_db(app: Flask) -> Database:
         return services().db
 
 
-def browser(app: Flask, who: Seat, locale: str = "en", link: int | None = None) -> Browser:
-    return Browser(app.test_client(), token_for(app, who, locale, link), who)
+def browser(
+    app: Flask, who: Seat, locale: str = "en", link: int | None = None, instructor: bool = False
+) -> Browser:
+    return Browser(app.test_client(), token_for(app, who, locale, link, instructor), who)

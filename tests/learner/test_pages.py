@@ -309,3 +309,12 @@ def test_pages_are_usable_by_keyboard_and_screen_reader(ana: Browser) -> None:
         assert all(b.get("type") == "submit" for b in root.xpath("//button")), path
         labelled = root.xpath("//progress")
         assert all(p.get("aria-labelledby") for p in labelled), path
+
+
+def test_an_instructor_trying_a_module_out_sends_no_score(app: Flask, app_db: Database) -> None:
+    teacher = browser(app, seat(app_db, "https://lms-a.example", "t"), instructor=True)
+    teacher.post(f"{MODULE}/check", {"answer-q1": "0", "answer-q2": ["0", "2"]})
+    read_all(teacher)
+    assert "Module completed." in teacher.get(MODULE).get_data(as_text=True)
+    assert completions(app_db, teacher.who.learner_id) == 1
+    assert scores(app_db, teacher.who.learner_id) == []

@@ -110,6 +110,11 @@ def _module(programme: Programme, module_id: str) -> Module:
     return found
 
 
+def _graded_link(session: LearnerSession) -> int | None:
+    """The link whose gradebook gets the score; none for an instructor trying the module out."""
+    return None if session.instructor else session.resource_link_id
+
+
 def _render(template: str, session: LearnerSession, **context: Any) -> str:
     language = _language(session)
     return render_template(
@@ -209,7 +214,7 @@ def save_progress(module_id: str) -> Response | dict[str, Any]:
         module_id=module_id,
         blocks=blocks,
         last_block=last,
-        resource_link_id=session.resource_link_id,
+        resource_link_id=_graded_link(session),
     )
     if _wants_json():
         return {
@@ -239,7 +244,7 @@ def check(module_id: str) -> Response:
         programme=svc.programme,
         module_id=module_id,
         answers=answers,
-        resource_link_id=session.resource_link_id,
+        resource_link_id=_graded_link(session),
     )
     return _see_other(session_url("learner.module", module_id=module_id, _anchor="check"))
 
