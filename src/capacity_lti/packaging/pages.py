@@ -18,6 +18,8 @@ from capacity_lti.packaging.markup import data_block, esc, prepare
 from capacity_lti.packaging.ui import Labels
 
 RUNTIME = '<script src="capacity/runtime.js"></script>'
+# Each section with its block keys and whether it has sub-sections, worked out once.
+_LAYOUT = tuple((s.key, s.block_keys(), bool(s.parts)) for s in SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -79,21 +81,23 @@ def _blocks(ctx: Context, module: Module, top: int, prefix: str) -> tuple[list[s
     """(HTML parts, block ids) of a module's sections, headings from level `top`."""
     parts: list[str] = []
     ids: list[str] = []
-    for section in SECTIONS:
-        keys = [key for key in section.block_keys() if key in module.blocks]
+    blocks = module.blocks
+    for section_key, block_keys, nested in _LAYOUT:
+        keys = [key for key in block_keys if key in blocks]
         if not keys:
             continue
-        if section.parts:
-            parts.append(ctx.heading(top, section.key))
+        if nested:
+            parts.append(ctx.heading(top, section_key))
+        level = top + 1 if nested else top
         for key in keys:
-            text, language = ctx.pick(module.blocks[key])
+            text, language = ctx.pick(blocks[key])
             block = prefix + key
             ids.append(block)
             element_id = block.replace("/", "-")  # block keys and ids are [a-z0-9/-]
-            level = top + 1 if section.parts else top
             content = prepare(text, ctx.renames)
-            if ctx.lang(language):
-                content = f"<div{ctx.lang(language)}>\n{content}</div>\n"
+            attr = ctx.lang(language)
+            if attr:
+                content = f"<div{attr}>\n{content}</div>\n"
             parts.append(
                 f'<section class="block" data-block="{block}" id="{element_id}">\n'
                 f"{ctx.heading(level, key)}{content}</section>\n"
