@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
+import lxml.html
 import pytest
 import requests
+from flask import render_template_string
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 from werkzeug.serving import make_server
@@ -53,6 +56,12 @@ class Tool:
 @pytest.fixture
 def tool(database_url: str, tmp_path: Path, climate: Programme) -> Iterator[Tool]:
     app = create_app(Settings(database_url=database_url, instance_path=tmp_path), programme=climate)
+    # A stand-in for a learner page that includes the awards list.
+    app.add_url_rule(
+        "/test/awards",
+        "test_awards",
+        lambda: render_template_string('{% include "verify/_awards.html" %}'),
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -252,4 +261,39 @@ def test_openbadgeslib_accepts_the_credential_and_reads_its_revocation_from_the_
         verifier.verify(token, check_status=True, download=download)
     assert str(revoked.value) == (
         f"Credential status 'revocation' is set at index {award.id} in {tool.url}/verify/status/1"
+    )
+
+
+def test_a_learner_page_lists_the_learners_awards_with_working_links(
+    tool: Tool, climate: Programme
+) -> None:
+    award = _certificate(tool, climate)
+    other = add_learner(tool.db, subject="99", name="Someone Else")
+    assert (
+        requests.get(
+            f"{tool.url}/test/awards", params={"s": tool.token(other)}, timeout=10
+        ).text.strip()
+        == ""
+    )
+    page = requests.get(
+        f"{tool.url}/test/awards", params={"s": tool.token(award.learner_id)}, timeout=10
+    )
+    root = lxml.html.fromstring(page.text)
+    items = root.xpath("//section[@class='awards']/ul/li")
+    assert len(items) == 9  # the path certificate and eight module certificates
+    assert items[0].xpath("string(strong)") == "Certificate: Certificate for elected members"
+    links = {a.text_content(): a.get("href") for a in items[0].xpath(".//a")}
+    assert links["verification page"] == f"/verify/{award.public_id}"
+    pdf = requests.get(urljoin(tool.url, links["PDF"]), timeout=10)
+    assert (pdf.status_code, pdf.headers["Content-Type"]) == (200, "application/pdf")
+    token = requests.get(urljoin(tool.url, links["Open Badge (.jwt)"]), timeout=10)
+    assert token.text.count(".") == 2
+
+
+def test_the_public_check_refuses_large_bodies(tool: Tool) -> None:
+    big = b"x" * (200 * 1024)
+    assert requests.post(f"{tool.url}/verify/check.json", data=big, timeout=10).status_code == 413
+    assert (
+        requests.post(f"{tool.url}/verify/", files={"file": ("a.jwt", big)}, timeout=10).status_code
+        == 413
     )

@@ -12,10 +12,11 @@ who holds the award; anyone else gets 404, as for an id that does not exist.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from capacity_lti.awards.credentials import (
     MEDIA_TYPE,
@@ -24,8 +25,9 @@ from capacity_lti.awards.credentials import (
     sign,
     unverified_payload,
     verify_upload,
+    verify_url,
 )
-from capacity_lti.awards.diploma_pdf import DiplomaView, render_pdf
+from capacity_lti.awards.diploma_pdf import DiplomaView, diploma_view, render_pdf
 from capacity_lti.awards.status_list import status_list_credential
 from capacity_lti.content.languages import negotiate
 from capacity_lti.content.model import pick
@@ -36,8 +38,9 @@ from capacity_lti.storage.awards import (
     signed_credential,
     stored_credential,
 )
+from capacity_lti.storage.awards import learner_awards as awards_of
 from capacity_lti.web.services import services
-from capacity_lti.web.session import current_session
+from capacity_lti.web.session import current_session, session_url
 
 blueprint = Blueprint("verify", __name__)
 MAX_UPLOAD = 64 * 1024
@@ -112,6 +115,12 @@ def _uploaded() -> bytes | None:
     return data
 
 
+@blueprint.before_request
+def _limit_uploads() -> None:
+    # The check is public: refuse large bodies (413) before they are read or spooled.
+    request.max_content_length = MAX_UPLOAD + 16 * 1024
+
+
 @blueprint.route("/verify/", methods=["GET", "POST"])
 def check() -> tuple[str, int]:
     if request.method == "GET":
@@ -163,6 +172,57 @@ def issuer(programme_id: str) -> dict[str, Any]:
     if programme_id != services().programme.id:
         abort(404)
     return {"@context": ["https://www.w3.org/ns/credentials/v2"], **_issuer(programme_id)}
+
+
+@dataclass(frozen=True)
+class AwardLinks:
+    """One of the learner's awards as their pages list it, with its download links."""
+
+    kind_label: str
+    title: str
+    date: str
+    revoked: bool
+    pdf: str
+    jwt: str
+    json: str
+    verify: str
+
+
+@blueprint.app_template_global()
+def learner_awards() -> list[AwardLinks]:
+    """The current learner's awards in this programme, newest first (a template global:
+    `{% include "verify/_awards.html" %}` lists them with their downloads)."""
+    learner = current_session()
+    app = services()
+    with app.db.session() as session:
+        held = awards_of(session, learner_id=learner.learner_id, programme_id=app.programme.id)
+    found = []
+    for record in reversed(held):
+        view = diploma_view(
+            app.programme,
+            record.due,
+            learner_name=record.learner_name,
+            issued_at=record.issued_at,
+            language=record.language,
+            verify_url=verify_url(_base(), record.public_id),
+        )
+        links = {
+            f: session_url("verify.download", public_id=record.public_id, fmt=f) for f in FORMATS
+        }
+        found.append(
+            AwardLinks(
+                kind_label=view.kind_label,
+                title=view.title,
+                date=view.date,
+                revoked=record.revoked_at is not None,
+                verify=url_for("verify.page", public_id=record.public_id),
+                **links,
+            )
+        )
+    return found
+
+
+FORMATS = ("pdf", "jwt", "json")
 
 
 @blueprint.get("/awards/<public_id>.<any(jwt, json, pdf):fmt>")
