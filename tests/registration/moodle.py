@@ -14,7 +14,10 @@ certs.php, following what those scripts do:
   (HTTP 404, HTML); a payload lacking what registration_to_config() needs gets 400 with
   Moodle's message; success stores the tool as *pending* and answers
   config_to_registration(): client_id and the tool configuration with `deployment_id`
-  (the new tool type id, a new one per registration).
+  (the new tool type id, a new one per registration);
+* contentitem_return.php takes a deep-linking response only with the form field JWT,
+  signed by a key in the tool type's registered JWKS (fetched from it), issued by the
+  type's client id for this site, for the type's deployment id.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import secrets
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -74,7 +78,7 @@ class FakeMoodle:
     types: list[ToolType] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     configuration_overrides: dict[str, Any] = field(default_factory=dict)
-    returned: list[dict[str, list[str]]] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
     product: str = "moodle"  # another value makes a platform that sends no deployment id
 
     def __post_init__(self) -> None:
@@ -149,6 +153,36 @@ class FakeMoodle:
             f'<iframe id="dialog" name="dialog" src="{html.escape(tool_url)}?{html.escape(query)}"'
             ' width="800" height="600"></iframe>'
         )
+
+    # --- contentitem_return.php ------------------------------------------------------
+
+    def content_items(
+        self, query: dict[str, list[str]], form: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        """Check a deep-linking response as Moodle does for tool type `id`, keep its items."""
+        tool = next((t for t in self.types if str(t.id) == query.get("id", [""])[0]), None)
+        if tool is None or list(form) != ["JWT"]:
+            raise Refused(400, "invalidrequest")
+        token = form["JWT"][0]
+        with urllib.request.urlopen(tool.payload["jwks_uri"], timeout=10) as response:
+            keys = jwt.PyJWKSet.from_json(response.read().decode())
+        try:
+            key = keys[jwt.get_unverified_header(token)["kid"]]
+            claims = jwt.decode(
+                token, key, algorithms=["RS256"], audience=self.wwwroot, issuer=tool.client_id
+            )
+        except (KeyError, jwt.PyJWTError) as error:
+            raise Refused(400, f"Invalid JWT: {error}") from None
+        lti = "https://purl.imsglobal.org/spec/lti/claim/"
+        if claims.get(lti + "deployment_id") != str(tool.id):
+            raise Refused(400, "wrongdeployment")
+        if claims.get(lti + "message_type") != "LtiDeepLinkingResponse":
+            raise Refused(400, "invalidrequest")
+        items: list[dict[str, Any]] = claims[
+            "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+        ]
+        self.added.extend(items)
+        return items
 
     # --- openid-registration.php -----------------------------------------------------
 
@@ -279,9 +313,15 @@ def _handler(moodle: FakeMoodle) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             moodle.requests.append(("POST", self.path, dict(self.headers), body))
-            if self.path.startswith("/mod/lti/contentitem_return.php"):
-                moodle.returned.append(parse_qs(body.decode()))
-                self._send(200, b"<!doctype html><p id='added'>Content added</p>", "text/html")
+            path, _, query = self.path.partition("?")
+            if path == "/mod/lti/contentitem_return.php":
+                try:
+                    items = moodle.content_items(parse_qs(query), parse_qs(body.decode()))
+                except Refused as refused:
+                    self._send(refused.status, refused.message.encode(), "text/plain")
+                    return
+                page = f"<!doctype html><p id='added'>{len(items)} added</p>"
+                self._send(200, page.encode(), "text/html")
                 return
             if self.path != "/mod/lti/openid-registration.php":
                 self._send(404, ERROR_PAGE, "text/html; charset=utf-8")

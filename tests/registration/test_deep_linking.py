@@ -26,9 +26,15 @@ from capacity_lti.lti.deep_linking import (
     content_item,
     response_claims,
 )
-from capacity_lti.storage.platforms import PlatformRecord, add_platform, remove_platform
+from capacity_lti.storage.platforms import (
+    PlatformRecord,
+    add_platform,
+    list_platforms,
+    remove_platform,
+)
 from capacity_lti.web.session import LearnerSession, issue_token
 from tests.registration.conftest import Tool
+from tests.registration.moodle import FakeMoodle
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -383,6 +389,35 @@ def test_a_platform_removed_meanwhile_is_named(tool: Tool) -> None:
     assert status == 400
     assert "The tool's registration for this LMS was removed." in text(page)
     assert 'name="JWT"' not in page
+
+
+def test_the_fake_moodle_takes_only_a_response_for_its_deployment(
+    tool: Tool, moodle: FakeMoodle
+) -> None:
+    query = urlencode(
+        {
+            "openid_configuration": moodle.configuration_url,
+            "registration_token": moodle.registration_token(),
+        }
+    )
+    assert request(f"{tool.url}/lti/register?{query}")[0] == 200
+    [platform] = list_platforms(tool.db)
+    return_url = moodle.url("contentitem_return.php?course=2&id=1")
+    s = token(tool, platform, deep_linking=moodle_settings(deep_link_return_url=return_url))
+    _, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]})
+    action, response_jwt = returned_form(page)
+    assert request(action, {"JWT": response_jwt}) == (
+        200,
+        "<!doctype html><p id='added'>1 added</p>",
+    )
+    claims = jwt.decode(response_jwt, options={"verify_signature": False})
+    claims[LTI + "deployment_id"] = "7"
+    with tool.app.app_context():
+        signing = tool.app.extensions["capacity_lti"].keys.signing
+    other = jwt.encode(claims, signing.private_key, algorithm="RS256", headers={"kid": signing.kid})
+    assert request(action, {"JWT": other}) == (400, "wrongdeployment")
+    assert request(action, {"JWT": response_jwt[:-4] + "AAAA"})[0] == 400
+    assert len(moodle.added) == 1
 
 
 # --- pure parts -------------------------------------------------------------------
