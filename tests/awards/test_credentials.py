@@ -29,14 +29,14 @@ from capacity_lti.awards.status_list import decode_list, is_set
 from capacity_lti.content import Programme
 from capacity_lti.lti.keys import KeyRing
 from capacity_lti.storage import Database
-from capacity_lti.storage.awards import (
-    issue_due_awards,
-    revoke_award,
+from capacity_lti.storage.award_credentials import (
+    award_view,
     revoked_indexes,
     signed_credential,
     status_of,
     stored_credential,
 )
+from capacity_lti.storage.awards import get_award, issue_due_awards, revoke_award
 from capacity_lti.storage.keys import key_ring, list_keys, rotate
 from tests.awards.conftest import BASE_URL, ISSUER, add_learner
 from tests.awards.ob30 import SCHEMA
@@ -285,7 +285,6 @@ def test_the_status_list_sets_exactly_the_revoked_bits() -> None:
 def test_removing_the_platform_keeps_awards_verifiable(
     db: Database, climate: Programme, ring: KeyRing
 ) -> None:
-    from capacity_lti.storage.awards import award_view, get_award
     from capacity_lti.storage.platforms import remove_platform
 
     public_id = _issue_path_certificate(db, climate, name="Tõnu Õunapuu")

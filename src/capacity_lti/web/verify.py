@@ -31,13 +31,13 @@ from capacity_lti.awards.diploma_pdf import DiplomaView, diploma_view, render_pd
 from capacity_lti.awards.status_list import status_list_credential
 from capacity_lti.content.languages import negotiate
 from capacity_lti.content.model import pick
-from capacity_lti.storage.awards import (
-    AwardRecord,
+from capacity_lti.storage.award_credentials import (
     award_view,
     revoked_indexes,
     signed_credential,
     stored_credential,
 )
+from capacity_lti.storage.awards import AwardRecord
 from capacity_lti.storage.awards import learner_awards as awards_of
 from capacity_lti.web.services import services
 from capacity_lti.web.session import current_session, session_url
