@@ -183,6 +183,8 @@ def test_knowledge_check_feedback_then_completion_awards_once(
     assert texts(home, "//details[@id='path-officers']//summary/span[@class='meta']") == [
         "1 of 3 done · 2 of 7 points"
     ]
+    assert texts(home, "//section[@class='awards']/h2") == ["Your diplomas and certificates"]
+    assert len(home.xpath("//section[@class='awards']//li")) == 1  # the module's certificate
 
 
 def test_home_lists_paths_events_and_recommends_from_the_self_assessment(ana: Browser) -> None:
@@ -318,3 +320,16 @@ def test_an_instructor_trying_a_module_out_sends_no_score(app: Flask, app_db: Da
     assert "Module completed." in teacher.get(MODULE).get_data(as_text=True)
     assert completions(app_db, teacher.who.learner_id) == 1
     assert scores(app_db, teacher.who.learner_id) == []
+
+
+def test_awards_are_issued_in_the_learners_language(app: Flask, app_db: Database) -> None:
+    from capacity_lti.storage import awards
+
+    learner = browser(app, seat(app_db, "https://lms-a.example", "lea"), locale="fr-BE")
+    learner.post(f"{MODULE}/check", {"answer-q1": "0", "answer-q2": ["0", "2"]})
+    read_all(learner)
+    with app_db.session() as session:
+        held = awards.learner_awards(
+            session, learner_id=learner.who.learner_id, programme_id="test-programme"
+        )
+    assert [(a.key, a.language) for a in held] == [("module:lighting-beginner", "fr-BE")]

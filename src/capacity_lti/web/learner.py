@@ -215,6 +215,7 @@ def save_progress(module_id: str) -> Response | dict[str, Any]:
         blocks=blocks,
         last_block=last,
         resource_link_id=_graded_link(session),
+        language=_language(session).chain[0],
     )
     if _wants_json():
         return {
@@ -245,6 +246,7 @@ def check(module_id: str) -> Response:
         module_id=module_id,
         answers=answers,
         resource_link_id=_graded_link(session),
+        language=_language(session).chain[0],
     )
     return _see_other(session_url("learner.module", module_id=module_id, _anchor="check"))
 
