@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,7 @@ class Recorder:
         return self.app(environ, recording)
 
 
+@contextmanager
 def chromium_context(profile: Path, block_third_party: bool) -> Iterator[BrowserContext]:
     try:
         from playwright.sync_api import sync_playwright
@@ -131,7 +133,7 @@ def test_launch_and_navigation_without_third_party_cookies(
     framed: tuple[Tool, Recorder], moodle: MoodleLike, tmp_path: Path
 ) -> None:
     tool, recorder = framed
-    for context in chromium_context(tmp_path / "profile", block_third_party=True):
+    with chromium_context(tmp_path / "profile", block_third_party=True) as context:
         page, frame = open_course(context, moodle, tool)
         tool_frame = page.frame(name="tool")
         assert tool_frame is not None
@@ -159,7 +161,7 @@ def test_control_with_third_party_cookies_allowed_the_cookie_comes_back(
     framed: tuple[Tool, Recorder], moodle: MoodleLike, tmp_path: Path
 ) -> None:
     tool, recorder = framed
-    for context in chromium_context(tmp_path / "profile", block_third_party=False):
+    with chromium_context(tmp_path / "profile", block_third_party=False) as context:
         open_course(context, moodle, tool)
     launch = next(e for e in recorder.seen if e["path"] == "/launch")
     assert launch["status"] == 303
@@ -173,7 +175,7 @@ def test_platform_storage_binds_the_login_to_the_browser(
     """Canvas-style: lti_storage_target names a frame that answers lti.put_data / lti.get_data."""
     tool, recorder = framed
     moodle.storage_target = "post_message_forwarding"
-    for context in chromium_context(tmp_path / "profile", block_third_party=True):
+    with chromium_context(tmp_path / "profile", block_third_party=True) as context:
         page, _ = open_course(context, moodle, tool)
         assert page.evaluate("window.storageLog") == ["lti.put_data", "lti.get_data"]
     steps = [(e["method"], e["path"], e["status"]) for e in _tool_requests(recorder)][:3]

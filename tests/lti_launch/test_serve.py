@@ -53,11 +53,19 @@ def test_serve_prints_urls_and_serves_the_jwks(tmp_path: Path) -> None:
         assert lines[6] == "Stop with Ctrl+C.\n"
         keys = requests.get(urls["Public keyset (JWKS) URL:"], timeout=10).json()["keys"]
         assert [k["alg"] for k in keys] == ["RS256"]
-        assert requests.get(base + "/lti/jwks", timeout=10).json()["keys"] == keys
+        assert (
+            requests.get(base + "/lti/jwks", params={"s": "SECRET-TOKEN"}, timeout=10).json()[
+                "keys"
+            ]
+            == keys
+        )
         assert (tmp_path / "instance" / "capacity_lti.sqlite3").is_file()
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        _, errors = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert '"GET /lti/jwks HTTP/1.1" 200' in errors  # request lines are logged without query
+    assert "SECRET-TOKEN" not in errors
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def login() -> BaseResponse:
     return response
 
 
-def _binding(record: PendingLoginRecord) -> Response | None:
+def _binding(record: PendingLoginRecord, platform_origin: str) -> Response | None:
     """Check the browser that started the login is the one finishing it, where that is knowable.
 
     A cookie set at login proves it when third-party cookies work; the platform's
@@ -111,7 +111,7 @@ def _binding(record: PendingLoginRecord) -> Response | None:
         storage = {
             "target": record.storage_target,
             "key": STORAGE_KEY + record.state,
-            "origin": request.form.get("lti_storage_origin", ""),
+            "origin": platform_origin,
         }
         return Response(
             render_template(
@@ -171,7 +171,7 @@ def launch() -> BaseResponse:
         raise LaunchError(
             "state-wrong-platform", "The sign-in was started by another LMS. " + _AGAIN
         )
-    page = _binding(record)
+    page = _binding(record, origin(platform.auth_login_url))
     if page is not None:
         return page
     verified = verify_id_token(token, platform, svc.keysets, leeway=svc.settings.leeway_seconds)

@@ -2,7 +2,7 @@
 
 Third-party cookies are blocked in the LMS iframe, so the token travels as the form field
 or query parameter `s`, or the header `X-Capacity-Session`; a cookie carries it too and
-is used when nothing explicit came with the request. The token is an HMAC-SHA256 over
+is used, for GET requests only, when nothing explicit came with the request. The token is an HMAC-SHA256 over
 its JSON payload with a secret the tool keeps in its database (see docs/lti-security.md).
 It is renewed on every page, never beyond `MAX_AGE` after the launch.
 """
@@ -99,11 +99,17 @@ def begin_session(session: LearnerSession) -> None:
 
 
 def _presented_token() -> str | None:
+    """The token the request carries; the cookie counts only for safe methods.
+
+    A cross-site form can make the browser send the cookie but cannot know the token, so
+    requiring the token itself on POST/PUT/DELETE is also the CSRF defence.
+    """
+    safe = request.method in ("GET", "HEAD", "OPTIONS")
     for value in (
         request.form.get(FIELD) if request.method == "POST" else None,
         request.args.get(FIELD),
         request.headers.get(HEADER),
-        request.cookies.get(COOKIE),
+        request.cookies.get(COOKIE) if safe else None,
     ):
         if value:
             return value
