@@ -279,3 +279,19 @@ def test_an_outside_image_becomes_a_link_whose_text_is_escaped(
         '<a href="https://example.org/a.png" rel="noopener noreferrer" target="_blank">'
         "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;</a>"
     ) in page
+
+
+def test_the_whole_programme_as_one_sco_says_programme(build: Build) -> None:
+    built = build(BASE, "scorm12", "fr", single_sco=True)
+    assert built.path.name == "test-programme-single-fr-scorm12.zip"
+    data = data_of(built.text("index.html"))
+    assert data["module"] == "test-programme"
+    assert data["ui"]["completed"] == "Programme terminé."
+    assert [b.split("/")[0] for b in data["blocks"][::11]] == [
+        "lighting-beginner",
+        "lighting-advanced",
+    ]
+    certificate = tree(built.text("certificate.html"))
+    assert certificate.xpath("//main/p[3]")[0].text == "a suivi avec succès le programme"
+    assert certificate.findtext(".//h1") == "Programme de test"
+    assert "site-visit.html" in built.files

@@ -200,7 +200,7 @@ def _per_module(
             certificate = None
             if _certificate(ctx.programme, [item]):
                 certificate = f"{item.id}.certificate.html"
-                html = certificate_page(ctx, ctx.text(item.title), path=False)
+                html = certificate_page(ctx, ctx.text(item.title), "module")
                 files.add(certificate, html.encode())
             files.add(page, module_page(ctx, item, certificate).encode())
             extra = [certificate] if certificate else []
@@ -244,8 +244,9 @@ def _single(
     certificate = None
     if _certificate(ctx.programme, modules):
         certificate = "certificate.html"
-        files.add(certificate, certificate_page(ctx, title, path=True).encode())
-    files.add(SINGLE_PAGE, combined_page(ctx, selection.id, title, modules, certificate).encode())
+        files.add(certificate, certificate_page(ctx, title, selection.scope).encode())
+    page = combined_page(ctx, selection.id, selection.scope, title, modules, certificate)
+    files.add(SINGLE_PAGE, page.encode())
     assets = sorted({renames[a] for m in modules for a in m.assets})
     extra = [certificate] if certificate else []
     resources.append(

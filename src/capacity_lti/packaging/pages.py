@@ -189,7 +189,7 @@ def _intro(ctx: Context, module: Module, level: int) -> str:
 
 
 def _data(ctx: Context, sco: str, points: int, mark: int | None, blocks: list[str],
-          questions: list[dict[str, Any]], certificate: str | None, *, path: bool) -> str:  # fmt: skip
+          questions: list[dict[str, Any]], certificate: str | None, scope: str) -> str:  # fmt: skip
     return data_block(
         {
             "standard": ctx.standard,
@@ -200,7 +200,7 @@ def _data(ctx: Context, sco: str, points: int, mark: int | None, blocks: list[st
             "blocks": blocks,
             "check": {"questions": questions} if questions else None,
             "certificate": certificate,
-            "ui": ctx.labels.runtime(path=path),
+            "ui": ctx.labels.runtime(scope),
         }
     )
 
@@ -220,7 +220,7 @@ def module_page(ctx: Context, module: Module, certificate: str | None) -> str:
         f"<main>\n{_intro(ctx, module, 1)}{''.join(parts)}{_resources(ctx, module, 2)}{form}"
         "</main>\n"
     )
-    data = _data(ctx, module.id, module.points, mark, blocks, questions, certificate, path=False)
+    data = _data(ctx, module.id, module.points, mark, blocks, questions, certificate, "module")
     return _page(ctx, ctx.text(module.title), f"{body}{data}\n{RUNTIME}\n")
 
 
@@ -230,13 +230,12 @@ def strictest(modules: Sequence[Module]) -> int | None:
     return max(marks) if marks else None
 
 
-def combined_page(
-    ctx: Context, sco: str, title: str, modules: Sequence[Module], certificate: str | None
-) -> str:
+def combined_page(ctx: Context, sco: str, scope: str, title: str, modules: Sequence[Module],
+                  certificate: str | None) -> str:  # fmt: skip
     """Several modules as one SCO page: their sections in order, then one check for them all.
 
-    Block and question ids are prefixed with the module id; the pass mark is the strictest
-    of the modules' pass marks.
+    `scope` is "path" or "programme". Block and question ids are prefixed with the module id;
+    the pass mark is the strictest of the modules' pass marks.
     """
     body: list[str] = [f"<main>\n<h1>{esc(title)}</h1>\n"]
     blocks: list[str] = []
@@ -255,7 +254,7 @@ def combined_page(
         body.append(_form(ctx, "".join(fieldsets), mark))
     body.append("</main>\n")
     points = sum(m.points for m in modules)
-    data_html = _data(ctx, sco, points, mark, blocks, questions, certificate, path=True)
+    data_html = _data(ctx, sco, points, mark, blocks, questions, certificate, scope)
     return _page(ctx, title, f"{''.join(body)}{data_html}\n{RUNTIME}\n")
 
 
@@ -276,10 +275,10 @@ def event_page(ctx: Context, event: Event) -> str:
     return _page(ctx, title, body)
 
 
-def certificate_page(ctx: Context, title: str, *, path: bool) -> str:
-    """The printable certificate of completion for a module (or a whole path in one SCO)."""
+def certificate_page(ctx: Context, title: str, scope: str) -> str:
+    """The printable certificate of completion of a module, or of a path or programme (one SCO)."""
     labels = ctx.labels
-    what = "has_completed_path" if path else "has_completed_module"
+    what = f"has_completed_{scope}"
     programme = ctx.text(ctx.programme.title)
     issuer = ctx.text(ctx.programme.organisation)
     body = (

@@ -51,6 +51,7 @@ class Group:
 class Selection:
     """What a package holds: its title, its items in groups, and prerequisites between modules."""
 
+    scope: str  # "programme", "path" or "module"
     id: str
     title: Texts
     description: Texts
@@ -124,7 +125,9 @@ def select(programme: Programme, spec: PackageSpec) -> Selection:
     """The items of the package `spec` describes (checked by check_spec)."""
     if spec.module_id is not None:
         module = programme.modules[spec.module_id]
-        return Selection(module.id, module.title, module.summary, (Group(None, (module,)),))
+        return Selection(
+            "module", module.id, module.title, module.summary, (Group(None, (module,)),)
+        )
     if spec.path_id is not None:
         path = programme.path(spec.path_id)
         items = tuple(programme.item(i) for i in path.items)
@@ -134,7 +137,9 @@ def select(programme: Programme, spec: PackageSpec) -> Selection:
             if isinstance(item, Module):
                 requires[item.id] = (previous,) if previous else ()
                 previous = item.id
-        return Selection(path.id, path.title, path.description, (Group(None, items),), requires)
+        return Selection(
+            "path", path.id, path.title, path.description, (Group(None, items),), requires
+        )
     groups = [
         Group(theme.title, tuple(programme.theme_modules(theme.id)))
         for theme in programme.themes
@@ -146,4 +151,6 @@ def select(programme: Programme, spec: PackageSpec) -> Selection:
         m.id: tuple(r for r in m.requires if r in programme.modules)
         for m in programme.modules.values()
     }
-    return Selection(programme.id, programme.title, programme.description, tuple(groups), requires)
+    return Selection(
+        "programme", programme.id, programme.title, programme.description, tuple(groups), requires
+    )

@@ -20,6 +20,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "failed": "Not passed yet: {correct} of {total} correct, {mastery} % needed. Try again.",
         "completed": "Module completed.",
         "path_completed": "Learning path completed.",
+        "programme_completed": "Programme completed.",
         "certificate": "Print your certificate",
         "progress": "{seen} of {total} sections read",
         "check": "Knowledge check",
@@ -30,6 +31,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "certificate_title": "Certificate of completion",
         "has_completed_module": "has completed the module",
         "has_completed_path": "has completed the learning path",
+        "has_completed_programme": "has completed the programme",
         "date": "Date",
         "print_hint": "Print this page, or save it as a PDF, from your browser's print menu.",
         "event_note": "Attendance at this event is recorded by its organisers, not by this package.",
@@ -64,6 +66,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "failed": "Inte godkänt än: {correct} av {total} rätt, {mastery} % krävs. Försök igen.",
         "completed": "Modulen är klar.",
         "path_completed": "Lärvägen är klar.",
+        "programme_completed": "Programmet är klart.",
         "certificate": "Skriv ut ditt intyg",
         "progress": "{seen} av {total} avsnitt lästa",
         "check": "Kunskapskontroll",
@@ -74,6 +77,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "certificate_title": "Intyg om genomförd utbildning",
         "has_completed_module": "har genomfört modulen",
         "has_completed_path": "har genomfört lärvägen",
+        "has_completed_programme": "har genomfört programmet",
         "date": "Datum",
         "print_hint": "Skriv ut sidan, eller spara den som PDF, via webbläsarens utskriftsmeny.",
         "event_note": "Närvaron vid detta evenemang registreras av arrangörerna, inte av det här paketet.",
@@ -108,6 +112,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "failed": "Pas encore réussi : {correct} bonnes réponses sur {total}, {mastery} % requis. Réessayez.",
         "completed": "Module terminé.",
         "path_completed": "Parcours terminé.",
+        "programme_completed": "Programme terminé.",
         "certificate": "Imprimer votre attestation",
         "progress": "{seen} sections lues sur {total}",
         "check": "Vérifiez vos connaissances",
@@ -118,6 +123,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "certificate_title": "Attestation de réussite",
         "has_completed_module": "a suivi avec succès le module",
         "has_completed_path": "a suivi avec succès le parcours",
+        "has_completed_programme": "a suivi avec succès le programme",
         "date": "Date",
         "print_hint": "Imprimez cette page, ou enregistrez-la en PDF, depuis le menu d'impression du navigateur.",
         "event_note": "La présence à cet événement est enregistrée par ses organisateurs, pas par ce module.",
@@ -152,6 +158,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "failed": "Non ancora superato: {correct} risposte corrette su {total}, serve il {mastery} %. Riprova.",
         "completed": "Modulo completato.",
         "path_completed": "Percorso completato.",
+        "programme_completed": "Programma completato.",
         "certificate": "Stampa il tuo attestato",
         "progress": "{seen} sezioni lette su {total}",
         "check": "Verifica delle conoscenze",
@@ -162,6 +169,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "certificate_title": "Attestato di completamento",
         "has_completed_module": "ha completato il modulo",
         "has_completed_path": "ha completato il percorso",
+        "has_completed_programme": "ha completato il programma",
         "date": "Data",
         "print_hint": "Stampa questa pagina, o salvala in PDF, dal menu di stampa del browser.",
         "event_note": "La partecipazione a questo evento è registrata dagli organizzatori, non da questo pacchetto.",
@@ -213,9 +221,9 @@ class Labels:
         """The language the text for `key` is in (it differs from the package's on fallback)."""
         return self._texts[key][1]
 
-    def runtime(self, *, path: bool = False) -> dict[str, str]:
-        """The `ui` object of the capacity-data block."""
+    def runtime(self, scope: str = "module") -> dict[str, str]:
+        """The `ui` object of the capacity-data block of a SCO for a module, path or programme."""
         texts = {key: self[key] for key in RUNTIME_KEYS}
-        if path:
-            texts["completed"] = self["path_completed"]
+        if scope != "module":
+            texts["completed"] = self[f"{scope}_completed"]
         return texts
