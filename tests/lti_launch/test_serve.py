@@ -106,3 +106,14 @@ def test_forwarded_headers_are_ignored_without_a_proxy(tool: Tool, moodle: Moodl
         timeout=10,
     )
     assert query_of(response.headers["Location"])["redirect_uri"] == tool.url + "/launch"
+
+
+def test_jwks_shows_a_rotation_without_a_restart(tool: Tool) -> None:
+    from capacity_lti.storage.keys import rotate
+
+    before = requests.get(tool.url + "/.well-known/jwks.json", timeout=10)
+    assert before.headers["Cache-Control"] == "public, max-age=300"
+    old = [k["kid"] for k in before.json()["keys"]]
+    new = rotate(tool.db()).kid
+    after = [k["kid"] for k in requests.get(tool.url + "/lti/jwks", timeout=10).json()["keys"]]
+    assert after == [*old, new]  # the old key stays published while its tokens may live
