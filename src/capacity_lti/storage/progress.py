@@ -15,9 +15,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import inspect, select
+from sqlalchemy import CursorResult, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -87,11 +87,17 @@ def _state(row: ModuleProgress | None, module_id: str) -> ModuleState:
 
 
 def _insert_ignore(session: Session, table: type[Base], **values: Any) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING its key; True when the row was inserted."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    key = inspect(table).primary_key
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(*key)
-    return session.execute(statement).first() is not None
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+    PostgreSQL reports it through RETURNING (its rowcount is not available here); SQLite
+    through the row count, which works from SQLite 3.24 on (RETURNING needs 3.35).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = inspect(table).primary_key
+        returning = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+        return session.execute(returning.returning(*key)).first() is not None
+    statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    return cast(CursorResult[Any], session.execute(statement)).rowcount == 1
 
 
 def _locked(session: Session, learner_id: int, module_id: str) -> ModuleProgress:
