@@ -61,8 +61,10 @@ def prepare(fragment: str, renames: Mapping[str, str]) -> str:
     other sites become links (a package loads nothing from outside), and files renamed to
     safe ASCII names are linked by their new names.
     """
-    fragment = _A.sub(_open_in_new_tab, fragment)
-    fragment = _IMG.sub(_image_as_link, fragment)
+    if "<a" in fragment:
+        fragment = _A.sub(_open_in_new_tab, fragment)
+    if "<img" in fragment:
+        fragment = _IMG.sub(_image_as_link, fragment)
     if renames:
 
         def rename(match: re.Match[str]) -> str:
