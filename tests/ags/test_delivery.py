@@ -14,7 +14,7 @@ from capacity_lti.lti.ags import scores_url
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database
 from capacity_lti.storage.delivery import DeliveryPolicy, Worker, start_in_thread
-from capacity_lti.storage.outbox import enqueue_score
+from capacity_lti.storage.outbox import enqueue_score, record_results
 from capacity_lti.storage.tables import ResourceLink, ScoreOutbox
 from tests.ags.conftest import Clock, Placement, place
 from tests.ags.fake_lms import FakeMoodle
@@ -103,8 +103,8 @@ def test_a_resend_after_a_crash_is_the_same_score(tool_db: Database, lms: FakeMo
     enqueue(tool_db, where)
     clock = Clock()
     crashed = Worker(tool_db, policy=POLICY, clock=clock)
-    [(job, attempts)] = crashed._claim("crashed-worker")
-    assert crashed._send(job, attempts).error is None  # the LMS applied it; no record was written
+    [job] = crashed.claim("crashed-worker")
+    assert crashed.send(job).error is None  # the LMS applied it; no record was written
     later = Worker(tool_db, policy=POLICY, clock=clock)
     assert later.run_once() == 0  # still leased by the dead worker
     clock.advance(POLICY.lease + 1)
@@ -132,12 +132,12 @@ def test_scores_of_one_learner_go_one_at_a_time(tool_db: Database, lms: FakeMood
     where, _ = with_lineitem(tool_db, lms)
     enqueue(tool_db, where, given=3)
     sending = Worker(tool_db, policy=POLICY)
-    [(job, attempts)] = sending._claim("first")
+    [job] = sending.claim("first")
     enqueue(tool_db, where, given=5)  # arrives while the first is on the wire
     assert [r.state for r in rows(tool_db)] == ["pending", "pending"]
     other = Worker(tool_db, policy=POLICY)
     assert other.run_once() == 0  # the newer one waits for the older
-    sending._record("first", [sending._send(job, attempts)])
+    record_results(tool_db, owner="first", now=sending.clock(), results=[sending.send(job)])
     assert other.run_once() == 1
     assert [entry[3] for entry in lms.landed] == [30.0, 50.0]
 
@@ -223,7 +223,7 @@ def test_a_refused_token_is_replaced_once(tool_db: Database, lms: FakeMoodle) ->
     worker = Worker(tool_db, policy=POLICY)
     enqueue(tool_db, where, given=1)
     worker.run_once()
-    lms.revoked.update(t.token for t in worker.tokens._cache.values())
+    lms.revoked.update(lms.issued)  # the platform forgets every token it gave out
     enqueue(tool_db, where, given=2)
     assert worker.run_once() == 1
     assert [r.attempts for r in rows(tool_db)] == [1, 1]
