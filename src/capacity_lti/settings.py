@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         le=43200,
         description="lifetime of a learner's signed session token, renewed on every page",
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
+        description="the tool's public base URL, e.g. https://tool.example.org; the launch "
+        "(redirect) URI sent to platforms is built from it, byte for byte; default: from "
+        "each request (X-Forwarded-* honoured when proxy_count is set)",
+    )
     delivery_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="HTTP timeout of each call to an LMS (token, AGS)"
     )

@@ -117,3 +117,18 @@ def test_jwks_shows_a_rotation_without_a_restart(tool: Tool) -> None:
     new = rotate(tool.db()).kid
     after = [k["kid"] for k in requests.get(tool.url + "/lti/jwks", timeout=10).json()["keys"]]
     assert after == [*old, new]  # the old key stays published while its tokens may live
+
+
+@pytest.fixture
+def public(tmp_path: Path, database_url: str, moodle: MoodleLike) -> Iterator[Tool]:
+    yield from make_tool(tmp_path, database_url, moodle, public_url="https://tool.example.org")
+
+
+def test_public_url_fixes_the_redirect_uri(public: Tool, moodle: MoodleLike) -> None:
+    """What the admin registered is what the platform receives, whatever Host the request had."""
+    response = requests.post(
+        public.url + "/lti/login", data=moodle.initiation(), allow_redirects=False, timeout=10
+    )
+    assert (
+        query_of(response.headers["Location"])["redirect_uri"] == "https://tool.example.org/launch"
+    )

@@ -31,7 +31,8 @@ def register(commands: Any) -> None:
         "--public-url",
         default=None,
         metavar="URL",
-        help="the address the LMS reaches the tool at, if not http://HOST:PORT (e.g. behind a proxy)",
+        help="the address the LMS reaches the tool at, if not http://HOST:PORT (e.g. behind a "
+        "proxy); sets CAPACITY_LTI_PUBLIC_URL for this run",
     )
     serve.set_defaults(handler=cmd_serve)
 
@@ -50,11 +51,16 @@ def tool_urls(base: str) -> list[tuple[str, str]]:
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from capacity_lti.web import create_app, server  # Flask loads only for this command
 
-    settings = Settings(programme_dir=args.programme) if args.programme else Settings()
+    overrides: dict[str, Any] = {}
+    if args.programme:
+        overrides["programme_dir"] = args.programme
+    if args.public_url:
+        overrides["public_url"] = args.public_url
+    settings = Settings(**overrides)
     app = create_app(settings)
 
     def ready(port: int) -> None:
-        base = (args.public_url or f"http://{args.host}:{port}").rstrip("/")
+        base = (settings.public_url or f"http://{args.host}:{port}").rstrip("/")
         programme = app.extensions["capacity_lti"].programme
         out.write(f"capacity-lti serving {programme.id!r} at {base}\n")
         for label, url in tool_urls(base):

@@ -64,6 +64,14 @@ def jwks() -> tuple[dict[str, Any], int, dict[str, str]]:
     return {"keys": published}, 200, {"Cache-Control": "public, max-age=300"}
 
 
+def launch_url() -> str:
+    """The one redirect URI: from `public_url` when set (Moodle compares it byte for byte)."""
+    base = services().settings.public_url
+    if base:
+        return base.rstrip("/") + url_for("lti.launch")
+    return url_for("lti.launch", _external=True)
+
+
 @blueprint.route("/lti/login", methods=["GET", "POST"])
 def login() -> BaseResponse:
     """OIDC login initiation: keep state + nonce server-side, send the browser to the platform."""
@@ -81,7 +89,7 @@ def login() -> BaseResponse:
         platform.auth_login_url,
         initiation,
         client_id=platform.client_id,
-        redirect_uri=url_for("lti.launch", _external=True),
+        redirect_uri=launch_url(),
         state=state,
         nonce=nonce,
     )
