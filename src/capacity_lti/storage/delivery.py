@@ -14,8 +14,8 @@ tokens) are rescheduled with exponential backoff and jitter, or after ``Retry-Af
 Why a score is never doubled: that re-send is byte-identical to the first send, including
 the AGS ``timestamp`` fixed at enqueue. AGS 2.0 makes the platform keep one result per
 user and line item and decide by timestamp: it must not apply a score older than the one on
-record, and a score with the same timestamp and values leaves that one result as it was
-(Moodle compares timestamps and stores the same grade again). So at-least-once sending of an
+record, and a score with the same timestamp and values either is ignored or writes the
+same values again; the one result stays as it was. So at-least-once sending of an
 unchanging document gives exactly one score in the gradebook. Rows of one learner + link go
 one at a time, oldest first (see storage.outbox), so an older score never overtakes a newer.
 """
