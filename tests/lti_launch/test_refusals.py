@@ -310,3 +310,33 @@ def test_deployment_not_on_the_allow_list(
     assert launch(allow_list_tool, moodle).result.status_code == 303  # "1" is listed
     moodle.deployment_id = "9"
     refused(launch(allow_list_tool, moodle).result, 403, "deployment-not-allowed", caplog)
+
+
+def _segment(value: object) -> str:
+    return _b64(json.dumps(value).encode())
+
+
+MALFORMED = [
+    "abc",
+    "a.b.c",
+    f"{_segment([1])}.{_segment({'iss': 'x'})}.sig",  # header not an object
+    f"{_segment({'alg': 'RS256', 'kid': 'k'})}.{_segment([1, 2])}.sig",  # claims not an object
+    f"{_segment({'alg': 'RS256', 'kid': 'k'})}.{_b64(b'not json')}.sig",
+    f"{_segment({'alg': 'RS256', 'kid': 'k'})}.{_segment({'iss': {'a': 1}, 'aud': 5})}.sig",
+    "\u00e9\u00e9.\u00e9.\u00e9",
+]
+
+
+@pytest.mark.parametrize("token", MALFORMED)
+def test_malformed_tokens_are_a_4xx_never_a_500(tool: Tool, moodle: MoodleLike, token: str) -> None:
+    response = requests.post(
+        tool.url + "/launch", data={"id_token": token, "state": "s"}, timeout=10
+    )
+    assert response.status_code == 400, response.text
+    assert "Reason code for your administrator" in response.text
+
+
+def test_get_on_launch_is_a_405_page(tool: Tool) -> None:
+    response = requests.get(tool.url + "/launch", timeout=10)
+    assert response.status_code == 405
+    assert "<code>http-405</code>" in response.text
