@@ -117,7 +117,7 @@ def request(url: str, data: dict[str, Any] | None = None) -> tuple[int, str]:
 
 
 def text(page: str) -> str:
-    body = page.split("<main", 1)[-1]
+    body = page.split("<main", 1)[-1].partition(">")[2]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
@@ -152,7 +152,8 @@ def test_the_picker_offers_the_home_and_every_module_in_the_teachers_language(to
         ("checkbox", "lighting-advanced"),
     ]
     shown = text(page)
-    assert "Programme home: Programme de test 260 min · 7 points (all modules and events)" in shown
+    assert "Add to the course" not in shown  # the UI is in French too (translations/fr)
+    assert "Programme de test 260 min · 7 points" in shown
     assert "Les bases de l'éclairage public 10 min · 2 points Why LED retrofits pay back." in shown
     assert "Advanced street lighting 10 min · 2 points Smart controls." in shown  # English fallback
 
@@ -162,6 +163,11 @@ def test_a_single_choice_placement_gets_radio_buttons(tool: Tool) -> None:
     s = token(tool, platform, deep_linking=moodle_settings(accept_multiple=False))
     _, page = request(f"{tool.url}/deep-linking?s={s}")
     assert set(re.findall(r"<input type=\"(\w+)\" name=\"item\"", page)) == {"radio"}
+    assert text(page).startswith(
+        "Add to the course Choose the module to place here. One of 3 Programme home: Test "
+        "programme 260 min · 7 points (all modules and events) Street lighting basics 10 min · "
+        "2 points Why LED retrofits pay back."
+    )
 
 
 def test_students_are_refused_with_a_clear_page(tool: Tool) -> None:

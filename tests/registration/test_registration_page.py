@@ -37,7 +37,7 @@ def get_with_policy(url: str) -> tuple[int, str, str]:
 
 def text(page: str) -> str:
     """The page's visible text, tags dropped and whitespace collapsed."""
-    body = page.split("<main", 1)[-1]
+    body = page.split("<main", 1)[-1].partition(">")[2]
     words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
     return re.sub(r" ([.,;:)])", r"\1", words)
 
