@@ -252,7 +252,8 @@ class _Odd:
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -301,6 +302,37 @@ def test_an_oversized_answer_is_refused(odd: list[_Odd]) -> None:
     assert str(caught.value) == (
         "the LMS's answer is larger than 1000000 bytes; it cannot be a registration answer."
     )
+
+
+def test_a_cut_short_answer_is_named(odd: list[_Odd]) -> None:
+    odd.append(_Odd(200, {"Content-Type": "application/json", "Content-Length": "100"}, b"{"))
+    with pytest.raises(ConfigError) as caught:
+        register(odd[0].url, "t", TOOL, UrllibTransport(), allow_http=True)
+    assert str(caught.value) == (
+        f"{odd[0].url} answered the configuration request with something that is not JSON "
+        "('{'). Check the URL the LMS gave."
+    )
+
+
+def test_a_server_that_does_not_speak_http_is_named() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/mod/lti/openid-configuration.php"
+    try:
+        with pytest.raises(ConfigError) as caught:
+            register(url, "t", TOOL, UrllibTransport(), allow_http=True)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert str(caught.value).startswith(f"the tool could not reach {url} (")
 
 
 # --- pure parts ------------------------------------------------------------------

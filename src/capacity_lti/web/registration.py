@@ -7,6 +7,7 @@ and the page's Done button closes the dialog with the 1EdTech close message.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import secrets
@@ -60,14 +61,15 @@ class UrllibTransport:
 
     def _open(self, req: urllib.request.Request) -> tuple[int, str, bytes]:
         try:
-            with self._opener.open(req, timeout=self.timeout) as response:
-                return self._read(response.status, response.headers, response)
-        except urllib.error.HTTPError as error:
-            return self._read(error.code, error.headers, error)
-        except (urllib.error.URLError, OSError, ValueError) as error:
+            try:
+                with self._opener.open(req, timeout=self.timeout) as response:
+                    return self._read(response.status, response.headers, response)
+            except urllib.error.HTTPError as error:
+                return self._read(error.code, error.headers, error)
+        except (OSError, ValueError, http.client.HTTPException) as error:  # URLError is an OSError
             reason = getattr(error, "reason", error)
             raise ConfigError(
-                f"the tool could not reach {req.full_url} ({reason}). The LMS and the tool must "
+                f"the tool could not reach {req.full_url} ({str(reason) or type(reason).__name__}). The LMS and the tool must "
                 "reach each other over the network: check the address, firewall, proxy and TLS "
                 "certificate, then start the registration again."
             ) from None
