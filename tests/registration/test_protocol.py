@@ -412,6 +412,22 @@ def test_registration_answers_of_other_shapes(
     )
 
 
+def test_ids_longer_than_the_tool_stores_are_refused(moodle: FakeMoodle) -> None:
+    platform = parse_platform_configuration(
+        moodle.configuration(), moodle.configuration_url, allow_http=True
+    )
+    answer = {"client_id": "c", TOOL_CONFIGURATION: {"deployment_id": "9" * 256}}
+    with pytest.raises(ConfigError) as caught:
+        parse_registration_response(answer, platform)
+    assert str(caught.value) == (
+        "the LMS's deployment_id is longer than 255 characters, more than the tool can store."
+    )
+    long_issuer = {**moodle.configuration(), "issuer": moodle.wwwroot + "/" + "m" * 250}
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_configuration(long_issuer, moodle.configuration_url, allow_http=True)
+    assert str(caught.value).endswith("is longer than 255 characters.")
+
+
 @pytest.mark.parametrize("answer", [{}, {"client_id": ""}, {"client_id": True}, []])
 def test_an_answer_without_client_id_is_refused(moodle: FakeMoodle, answer: object) -> None:
     platform = parse_platform_configuration(

@@ -33,6 +33,7 @@ SCOPES = (
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 _AGAIN = "Start the registration again from the LMS."
+MAX_ID = 255  # the platform and deployment tables' limit for issuers and ids
 
 
 class Transport(Protocol):
@@ -142,6 +143,8 @@ def parse_platform_configuration(
             f"{where} is not a JSON object. Check the LMS is reachable and up to date."
         )
     issuer = check_url(f"issuer in {where}", document.get("issuer"), allow_http=allow_http)
+    if len(issuer) > MAX_ID:
+        raise ConfigError(f"the issuer in {where} is longer than {MAX_ID} characters.")
     if _origin(issuer) != _origin(config_url):
         raise ConfigError(
             f"{where} names the issuer {issuer!r}, which is not on the site the configuration "
@@ -220,19 +223,22 @@ def registration_request(tool: ToolDescription, platform: PlatformConfiguration)
     return request
 
 
-def _identifier(value: object) -> str | None:
-    if isinstance(value, bool):
+def _identifier(name: str, value: object) -> str | None:
+    """A client or deployment id as text; the tool stores at most MAX_ID characters."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value):
         return None
-    if isinstance(value, int | str) and str(value):
-        return str(value)
-    return None
+    if len(str(value)) > MAX_ID:
+        raise ConfigError(
+            f"the LMS's {name} is longer than {MAX_ID} characters, more than the tool can store."
+        )
+    return str(value)
 
 
 def parse_registration_response(document: object, platform: PlatformConfiguration) -> Registration:
     """The client id, deployment id (if the platform gives one) and granted scopes."""
     if not isinstance(document, dict):
         raise ConfigError(f"the LMS's answer to the registration is not a JSON object. {_AGAIN}")
-    client_id = _identifier(document.get("client_id"))
+    client_id = _identifier("client_id", document.get("client_id"))
     if client_id is None:
         raise ConfigError(
             f"the LMS accepted the registration but sent no client_id, so the tool cannot "
@@ -240,7 +246,9 @@ def parse_registration_response(document: object, platform: PlatformConfiguratio
         )
     configuration = document.get(TOOL_CONFIGURATION)
     deployment = (
-        _identifier(configuration.get("deployment_id")) if isinstance(configuration, dict) else None
+        _identifier("deployment_id", configuration.get("deployment_id"))
+        if isinstance(configuration, dict)
+        else None
     )
     scope = document.get("scope")
     return Registration(
