@@ -101,7 +101,7 @@ def test_reading_without_javascript_saves_progress_and_resumes(ana: Browser) -> 
     location = answer.headers["Location"]
     assert re.fullmatch(r"/modules/lighting-beginner\?s=[\w.-]+#s-key-questions", location)
     root = page(ana.get(MODULE))
-    assert texts(root, "//span[@id='read-label']") == ["3 of 11 parts read"]
+    assert texts(root, "//span[@id='read-label']") == ["Parts read: 3 of 11"]
     assert root.xpath("//progress[@id='read-progress']/@value") == ["3"]
     assert root.xpath("//div[@id='learner-module']/@data-resume") == ["b-basics-key-information"]
     assert root.xpath("//a[@id='resume']/@href") == ["#b-basics-key-information"]
@@ -133,7 +133,7 @@ def test_a_post_with_only_a_cookie_is_refused(ana: Browser) -> None:
         "This form was sent without its session. Open the activity again from your course."
         in response.get_data(as_text=True)
     )
-    assert "0 of 11 parts read" in ana.get(MODULE).get_data(as_text=True)
+    assert "Parts read: 0 of 11" in ana.get(MODULE).get_data(as_text=True)
 
 
 def test_unknown_section_and_module(ana: Browser) -> None:
@@ -220,7 +220,7 @@ def test_a_learner_sees_only_their_own_progress(app: Flask, app_db: Database, an
     read_all(ana)
     other = browser(app, seat(app_db, "https://lms-b.example", "ana"))  # same sub, other LMS
     root = page(other.get(MODULE))
-    assert texts(root, "//span[@id='read-label']") == ["0 of 11 parts read"]
+    assert texts(root, "//span[@id='read-label']") == ["Parts read: 0 of 11"]
     assert root.xpath("//input[@checked]") == []
     assert root.xpath("//p[@class='result']") == []
     assert "Your points: 0 of 7" in other.get("/home").get_data(as_text=True)
