@@ -169,3 +169,29 @@ def test_a_path_opens_module_by_module_in_a_sequencing_lms(
     again.leave()
     assert again.stored()["score"]["scaled"] == "1"
     assert lms.navigate("choice", modules[2]) == {"ok": True, "delivered": modules[2]}
+
+
+def test_a_path_rolls_up_from_its_modules_and_not_its_events(
+    page: Page, site: Site, package: Packages
+) -> None:
+    programme = content.load_programme(MOBILITY)
+    path = programme.path("decision-makers")
+    modules = [f"item-{i}" for i in path.items if i in programme.modules]
+    events = [f"item-{i}" for i in path.items if i in programme.events]
+    assert (len(modules), len(events)) == (2, 2)
+    lms = Sequenced(page, site[1], package("scorm2004", "it", None, MOBILITY, "decision-makers"))
+    assert lms.navigate("start") == {"ok": True, "delivered": modules[0]}
+    for index, item in enumerate(modules):
+        if index:
+            assert lms.navigate("choice", item) == {"ok": True, "delivered": item}
+        learner = lms.deliver(item)
+        read_everything(learner)
+        learner.answer(learner.correct_answers())
+        learner.leave()
+        before_last = lms.page.evaluate("() => lms.tracking('org')")
+        if index < len(modules) - 1:
+            assert before_last["successStatus"] != "passed"
+    root = lms.page.evaluate("() => lms.tracking('org')")
+    assert (root["completionStatus"], root["successStatus"]) == ("completed", "passed")
+    for event in events:  # never launched, and still no obstacle to the path's completion
+        assert lms.page.evaluate("id => lms.tracking(id)", event)["completionStatus"] == "unknown"
