@@ -58,7 +58,13 @@ def _sign(
     db: Database, programme: Programme, ring: KeyRing, public_id: str, lang: str = "fr"
 ) -> str:
     signed = signed_credential(
-        db, public_id, programme=programme, keys=ring, base_url=BASE_URL, language=lang
+        db,
+        public_id,
+        programme=programme,
+        signing=ring.signing,
+        jwks=ring.jwks(),
+        base_url=BASE_URL,
+        language=lang,
     )
     assert signed is not None
     return signed[1]

@@ -101,9 +101,9 @@ def test_a_path_then_the_programme_through_real_launches(
     assert len(held) == 16 + 4
     page = requests.get(f"{tool.url}/verify/{diploma.public_id}", timeout=10)
     assert 'data-status="valid"' in page.text
-    # Not downloaded yet, and the completion does not pass the learner's language: the
-    # programme's default language until the first download fixes it.
-    assert "Diploma in local climate and energy action" in page.text
+    # Issued in the learner's language (the completion passes it), before any download.
+    assert "Diplom i lokal klimat- och energiomställning" in page.text
+    assert '<html lang="sv">' in page.text
     certificate_page = requests.get(f"{tool.url}/verify/{certificate.public_id}", timeout=10)
     assert "Intyg för förtroendevalda" in certificate_page.text
     assert '<html lang="sv">' in certificate_page.text

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -17,6 +18,7 @@ import requests
 from flask import render_template_string
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from capacity_lti.awards.credentials import document_of
@@ -25,6 +27,8 @@ from capacity_lti.content import Programme
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database
 from capacity_lti.storage.awards import AwardRecord, issue_due_awards, revoke_award
+from capacity_lti.storage.keys import rotate
+from capacity_lti.storage.tables import ToolKey
 from capacity_lti.web import create_app
 from capacity_lti.web.services import services
 from capacity_lti.web.session import LearnerSession, encode
@@ -53,9 +57,8 @@ class Tool:
         return encode(session, self.secret)
 
 
-@pytest.fixture
-def tool(database_url: str, tmp_path: Path, climate: Programme) -> Iterator[Tool]:
-    app = create_app(Settings(database_url=database_url, instance_path=tmp_path), programme=climate)
+def serve(settings: Settings, climate: Programme) -> Iterator[Tool]:
+    app = create_app(settings, programme=climate)
     # A stand-in for a learner page that includes the awards list.
     app.add_url_rule(
         "/test/awards",
@@ -70,6 +73,11 @@ def tool(database_url: str, tmp_path: Path, climate: Programme) -> Iterator[Tool
         yield Tool(f"http://127.0.0.1:{server.server_port}", found.db, found.session_secret)
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def tool(database_url: str, tmp_path: Path, climate: Programme) -> Iterator[Tool]:
+    yield from serve(Settings(database_url=database_url, instance_path=tmp_path), climate)
 
 
 def _certificate(tool: Tool, programme: Programme, name: str = "Ștefania Țurcanu") -> AwardRecord:
@@ -297,3 +305,50 @@ def test_the_public_check_refuses_large_bodies(tool: Tool) -> None:
         requests.post(f"{tool.url}/verify/", files={"file": ("a.jwt", big)}, timeout=10).status_code
         == 413
     )
+
+
+def test_a_key_rotation_applies_without_a_restart(tool: Tool, climate: Programme) -> None:
+    """Rotate while the app runs: new credentials are signed with the new key; once the old
+    key leaves the JWKS, old copies check as key-unknown and a new download re-signs."""
+    award = _certificate(tool, climate)
+    old = _download(tool, award, "jwt").text
+    new_key = rotate(tool.db)
+    jwks = requests.get(f"{tool.url}/.well-known/jwks.json", timeout=10).json()
+    assert len(jwks["keys"]) == 2
+    assert _check(tool, credential=old) == "valid"  # the old key is still published
+    other = add_learner(tool.db, subject="77", name="Jan Kowalski")
+    with tool.db.session() as session:
+        (fresh,) = issue_due_awards(
+            session, learner_id=other, programme=climate, completed_item_ids={"waste-beginner"}
+        )
+    token = _download(tool, fresh, "jwt").text
+    assert jose_jwt.decode(token, KeySet.import_key_set(jwks)).header["kid"] == new_key.kid
+    with tool.db.session() as session:  # the retention period is over for the old key
+        session.execute(
+            update(ToolKey)
+            .where(ToolKey.kid != new_key.kid)
+            .values(retired_at=datetime.now(UTC) - timedelta(days=1))
+        )
+    assert _check(tool, credential=old) == "key-unknown"
+    again = _download(tool, award, "jwt").text
+    assert again != old
+    assert jose_jwt.decode(again, KeySet.import_key_set(jwks)).header["kid"] == new_key.kid
+    assert _check(tool, credential=again) == "valid"
+
+
+def test_credentials_use_the_public_url_when_it_is_set(
+    database_url: str, tmp_path: Path, climate: Programme
+) -> None:
+    settings = Settings(
+        database_url=database_url, instance_path=tmp_path, public_url="https://tool.example.org"
+    )
+    for tool in serve(settings, climate):
+        award = _certificate(tool, climate)
+        token = _download(tool, award, "jwt").text
+        jwks = requests.get(f"{tool.url}/.well-known/jwks.json", timeout=10).json()
+        claims = jose_jwt.decode(token, KeySet.import_key_set(jwks)).claims
+        assert claims["id"] == f"https://tool.example.org/verify/{award.public_id}"
+        assert claims["credentialStatus"]["statusListCredential"] == (
+            "https://tool.example.org/verify/status/1"
+        )
+        assert _check(tool, credential=token) == "valid"

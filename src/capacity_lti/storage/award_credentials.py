@@ -10,6 +10,7 @@ current key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -30,7 +31,7 @@ from capacity_lti.awards.diploma_pdf import DiplomaView, diploma_view
 from capacity_lti.awards.texts import award_description, award_title, criteria_narrative, phrases
 from capacity_lti.content.model import Programme, pick
 from capacity_lti.errors import StorageError
-from capacity_lti.lti.keys import KeyRing
+from capacity_lti.lti.keys import SigningKey
 from capacity_lti.storage.awards import AwardRecord, find_award, record_of
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.tables import Award, Learner, Platform
@@ -99,14 +100,15 @@ def signed_credential(
     public_id: str,
     *,
     programme: Programme,
-    keys: KeyRing,
+    signing: SigningKey,
+    jwks: Mapping[str, Any],
     base_url: str,
     language: str | None = None,
 ) -> tuple[AwardRecord, str] | None:
-    """The award and its signed credential, signing it now when it has none yet (or when its
-    key has left the JWKS). `language` applies only to a credential signed for the first time.
-    None when no award has `public_id`."""
-    published = {k["kid"] for k in keys.jwks()["keys"]}
+    """The award and its signed credential, signing it now with `signing` when it has none
+    yet or when its key has left `jwks` (what the tool publishes). `language` applies only
+    to a credential signed for the first time. None when no award has `public_id`."""
+    published = {k.get("kid") for k in jwks.get("keys", ())}
     with db.session() as session:
         row = session.scalars(select(Award).where(Award.public_id == public_id)).one_or_none()
         if row is None:
@@ -122,7 +124,7 @@ def signed_credential(
         row.learner_name = learner.name  # the name the credential states, shown when verified
         record = record_of(row)
         token = sign(
-            build_credential(_facts(programme, record, learner, platform, base_url)), keys.signing
+            build_credential(_facts(programme, record, learner, platform, base_url)), signing
         )
         guard = Award.credential_jwt.is_(None) if old is None else Award.credential_jwt == old
         session.execute(

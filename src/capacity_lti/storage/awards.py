@@ -2,7 +2,7 @@
 
 :func:`issue_due_awards` runs inside the learner's completion transaction. Exactly once:
 the award table has UNIQUE (learner, programme, key) and rows are inserted with
-``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, so when two requests complete the
+``INSERT ... ON CONFLICT DO NOTHING``, so when two requests complete the
 last item at the same moment, PostgreSQL makes the second insert wait for the first
 transaction and then skip the row, and SQLite serialises the two writers; each award
 is returned (as new) by exactly one of them.
@@ -123,12 +123,12 @@ def issue_due_awards(
         insert(Award)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["learner_id", "programme_id", "award_key"])
-        .returning(Award.id)
     )
-    new_ids = list(session.scalars(statement))
-    if not new_ids:
-        return []
-    issued = session.scalars(select(Award).where(Award.id.in_(new_ids)).order_by(Award.id))
+    session.execute(statement)
+    # The rows this call inserted are those carrying the public ids it drew (no RETURNING:
+    # SQLite has it only from 3.35).
+    drawn = [row["public_id"] for row in rows]
+    issued = session.scalars(select(Award).where(Award.public_id.in_(drawn)).order_by(Award.id))
     return [record_of(row) for row in issued]
 
 
