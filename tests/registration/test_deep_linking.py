@@ -156,6 +156,9 @@ def test_the_picker_offers_the_home_and_every_module_in_the_teachers_language(to
     assert "Programme de test 260 min · 7 points" in shown
     assert "Les bases de l'éclairage public 10 min · 2 points Why LED retrofits pay back." in shown
     assert "Advanced street lighting 10 min · 2 points Smart controls." in shown  # English fallback
+    assert '<span lang="fr">Les bases de l&#39;éclairage public</span>' in page
+    assert '<span lang="en">Advanced street lighting</span>' in page
+    assert '<span class="meta" lang="en">Smart controls.</span>' in page
 
 
 def test_a_single_choice_placement_gets_radio_buttons(tool: Tool) -> None:

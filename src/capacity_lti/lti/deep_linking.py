@@ -73,18 +73,28 @@ class DeepLinkingSettings:
 
 @dataclass(frozen=True)
 class Choice:
-    """Something an instructor can place: the programme home (module_id None) or a module."""
+    """Something an instructor can place: the programme home (module_id None) or a module.
+
+    `title_language` and `text_language` are the tags the two were found in along the
+    fallback chain (for the page's `lang` attributes).
+    """
 
     module_id: str | None
     title: str
     text: str
     points: int
     minutes: int
+    title_language: str = ""
+    text_language: str = ""
 
     @property
     def key(self) -> str:
         """The form value naming this choice ('_home' can be no module's id)."""
         return self.module_id or HOME
+
+
+def _found_in(texts: Mapping[str, str], chain: Sequence[str]) -> str:
+    return next((tag for tag in chain if tag in texts), "")
 
 
 def choices(programme: Programme, language: str) -> list[Choice]:
@@ -97,6 +107,8 @@ def choices(programme: Programme, language: str) -> list[Choice]:
             text=pick(programme.description, chain),
             points=programme.points_possible(),
             minutes=sum(i.minutes for i in programme.items()),
+            title_language=_found_in(programme.title, chain),
+            text_language=_found_in(programme.description, chain),
         )
     ]
     found += [
@@ -106,6 +118,8 @@ def choices(programme: Programme, language: str) -> list[Choice]:
             text=pick(m.summary, chain),
             points=m.points,
             minutes=m.minutes,
+            title_language=_found_in(m.title, chain),
+            text_language=_found_in(m.summary, chain),
         )
         for m in programme.modules.values()
     ]
