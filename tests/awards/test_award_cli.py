@@ -39,7 +39,7 @@ def test_list_show_and_revoke(
     assert code == 0
     assert out.splitlines() == [
         f"id:           {award.public_id}",
-        f"verify at:    /verify/{award.public_id} (on the tool's public address)",
+        f"verify at:    /verify/{award.public_id} (on the tool's public address; set public_url)",
         "kind:         module-certificate",
         "for:          water-beginner (programme climate-action)",
         f"learner:      Ελένη Παπαδοπούλου (learner #{learner})",
@@ -57,6 +57,10 @@ def test_list_show_and_revoke(
     assert run("award", "list", "--revoked")[1].startswith(award.public_id)
     assert run("award", "show", award.public_id)[1].splitlines()[-1] == (
         "reason:       duplicate account"
+    )
+    monkeypatch.setenv("CAPACITY_LTI_PUBLIC_URL", "https://tool.example.org")
+    assert run("award", "show", award.public_id)[1].splitlines()[1] == (
+        f"verify at:    https://tool.example.org/verify/{award.public_id}"
     )
     assert run("award", "show", "nope") == (
         3,

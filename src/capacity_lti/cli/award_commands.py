@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from capacity_lti.awards.credentials import verify_url
 from capacity_lti.cli.errors import EXIT_OK
 from capacity_lti.settings import Settings
 from capacity_lti.storage import open_database
@@ -53,11 +54,16 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _describe(award: AwardRecord) -> list[str]:
+def _describe(award: AwardRecord, public_url: str | None) -> list[str]:
     learner = f"learner #{award.learner_id}" if award.learner_id else "learner removed"
+    where = (
+        verify_url(public_url, award.public_id)
+        if public_url
+        else f"/verify/{award.public_id} (on the tool's public address; set public_url)"
+    )
     lines = [
         f"id:           {award.public_id}",
-        f"verify at:    /verify/{award.public_id} (on the tool's public address)",
+        f"verify at:    {where}",
         f"kind:         {award.kind.value}",
         f"for:          {_subject(award)} (programme {award.programme_id})",
         f"learner:      {award.learner_name or '(no name)'} ({learner})",
@@ -73,8 +79,9 @@ def _describe(award: AwardRecord) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    award = get_award(open_database(Settings()), args.id)
-    print("\n".join(_describe(award)), file=out)
+    settings = Settings()
+    award = get_award(open_database(settings), args.id)
+    print("\n".join(_describe(award, settings.public_url)), file=out)
     return EXIT_OK
 
 
