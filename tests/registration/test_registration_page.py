@@ -39,7 +39,7 @@ def text(page: str) -> str:
     """The page's visible text, tags dropped and whitespace collapsed."""
     body = page.split("<main", 1)[-1].partition(">")[2]
     words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-    return re.sub(r" ([.,;:)])", r"\1", words)
+    return re.sub(r" ([.,;:)])", r"\1", words).replace("( ", "(")
 
 
 def register_url(tool: Tool, moodle: FakeMoodle, token: str | None) -> str:
@@ -98,6 +98,22 @@ def test_a_platform_that_sends_no_deployment_id(tool: Tool, moodle: FakeMoodle) 
     assert "Deployment ID none yet: the tool records it on the first launch" in shown
     assert "If your LMS lists the tool as pending or disabled, enable it there." in shown
     assert "Moodle" not in shown
+
+
+def test_without_a_deployment_id_an_allow_list_admin_is_told_what_to_do(
+    tool: Tool, moodle: FakeMoodle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = tool.app.extensions[EXTENSION]
+    strict = found.settings.model_copy(update={"deployment_policy": "allow-list"})
+    monkeypatch.setitem(tool.app.extensions, EXTENSION, replace(found, settings=strict))
+    moodle.product = "sakai"
+    status, page = get(register_url(tool, moodle, moodle.registration_token()))
+    assert status == 200
+    assert (
+        "Deployment ID none sent: under the allow-list policy launches are refused until the "
+        "platform is added again with its deployment id (capacity-lti platform remove, then "
+        "platform add --deployment)" in text(page)
+    )
 
 
 def test_the_tool_declares_its_own_fixed_urls(tool: Tool, moodle: FakeMoodle) -> None:
