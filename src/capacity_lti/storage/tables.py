@@ -259,3 +259,26 @@ class Award(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revocation_reason: Mapped[str] = mapped_column(Text, default="")
     credential_jwt: Mapped[str | None] = mapped_column(Text, default=None)  # signed on first use
+
+
+class CourseMember(Base):
+    """A learner's place in one course (platform + LTI context): seen at a launch or in NRPS.
+
+    It is what scopes the instructor pages: only members of the instructor's own course
+    are listed, and attendance is recorded only for them.
+    """
+
+    __tablename__ = "course_member"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "context_id"),
+        Index("ix_course_member_course", "platform_id", "context_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"))
+    context_id: Mapped[str] = mapped_column(String(255))
+    teaching: Mapped[bool] = mapped_column(default=False)  # launched with a teaching role
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    in_roster: Mapped[bool] = mapped_column(default=False)  # in the latest NRPS roster read
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,16 @@ from capacity_lti.settings import Settings
 from capacity_lti.storage import open_database
 from capacity_lti.storage.keys import ensure_key, key_ring
 from capacity_lti.storage.launches import tool_secret
-from capacity_lti.web import deep_linking, errors, learner, lti, registration, session, verify
+from capacity_lti.web import (
+    deep_linking,
+    errors,
+    instructor,
+    learner,
+    lti,
+    registration,
+    session,
+    verify,
+)
 from capacity_lti.web.services import EXTENSION, Services, fetch_json
 
 # One line per area: the blueprints the app serves.
@@ -26,6 +35,7 @@ BLUEPRINTS: list[Blueprint] = [
     deep_linking.blueprint,
     learner.blueprint,
     verify.blueprint,
+    instructor.blueprint,
 ]
 
 _CHECKOUT_EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "climate-action"

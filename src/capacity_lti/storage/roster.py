@@ -1,0 +1,334 @@
+"""Courses and their members for instructors, always scoped to one platform and one context.
+
+A course is a platform + LTI context id, found from the instructor's own resource link.
+Its members are the learners seen at a launch from a link of that context
+(:func:`note_launch`) or listed in its NRPS roster (:func:`sync_roster`, which creates the
+learner row of a member who never launched: ``subject`` = the NRPS ``user_id``, the same
+value as their LTI ``sub`` on that platform). Attendance is recorded only for members of
+the course (:func:`record_attendance`), through ``progress.record_completion``: points
+once, the score queued and awards issued in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from capacity_lti.awards.points import link_items
+from capacity_lti.content import Programme
+from capacity_lti.errors import LaunchError
+from capacity_lti.lti.nrps import Member
+from capacity_lti.lti.service_token import TokenEndpoint
+from capacity_lti.storage.engine import Database
+from capacity_lti.storage.progress import record_completion
+from capacity_lti.storage.tables import (
+    Completion,
+    CourseMember,
+    Learner,
+    Platform,
+    ResourceLink,
+    utcnow,
+)
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+_AGAIN = "Please open the tool again from the activity in your course."
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Course:
+    """The course an instructor's link belongs to, and how to reach its NRPS roster."""
+
+    platform_id: int
+    context_id: str
+    context_title: str
+    link_pk: int
+    nrps_url: str | None
+    endpoint: TokenEndpoint
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One learner of the course with what they have completed."""
+
+    learner_id: int
+    subject: str
+    name: str
+    email: str
+    active: bool
+    launched: bool
+    completed: frozenset[str]
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def course_of(db: Database, platform_id: int, link_pk: int | None) -> Course:
+    """The course of the session's link; LaunchError when there is no course to speak of."""
+    if link_pk is None:
+        raise LaunchError("no-course", "The tool was not opened from a course activity. " + _AGAIN)
+    with db.session() as session:
+        found = session.execute(
+            select(ResourceLink, Platform)
+            .join(Platform, Platform.id == ResourceLink.platform_id)
+            .where(ResourceLink.id == link_pk, ResourceLink.platform_id == platform_id)
+        ).one_or_none()
+        if found is None:
+            raise LaunchError("no-course", "The tool does not know this course activity. " + _AGAIN)
+        link, platform = found
+        if not link.context_id:
+            raise LaunchError(
+                "no-course",
+                "Your LMS opened the tool outside a course (the launch named no course), so "
+                "there is no course roster to show.",
+            )
+        return Course(
+            platform_id=platform.id,
+            context_id=link.context_id,
+            context_title=link.context_title,
+            link_pk=link.id,
+            nrps_url=link.nrps_url,
+            endpoint=TokenEndpoint(
+                platform.auth_token_url, platform.client_id, platform.auth_audience
+            ),
+        )
+
+
+def _upsert_member(
+    session: Session, learner_id: int, platform_id: int, context_id: str, **values: Any
+) -> None:
+    statement = _insert(session)(CourseMember).values(
+        learner_id=learner_id,
+        platform_id=platform_id,
+        context_id=context_id,
+        teaching=values.get("teaching", False),
+        in_roster=values.get("in_roster", False),
+        launched_at=values.get("launched_at"),
+        updated_at=utcnow(),
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["learner_id", "context_id"], set_={**values, "updated_at": utcnow()}
+        )
+    )
+
+
+def note_launch(db: Database, *, learner_id: int, link_pk: int | None, teaching: bool) -> None:
+    """Remember that the learner launched from a link of its course (nothing without a course)."""
+    if link_pk is None:
+        return
+    with db.session() as session:
+        link = session.get(ResourceLink, link_pk)
+        learner = session.get(Learner, learner_id)
+        if link is None or learner is None or not link.context_id:
+            return
+        if learner.platform_id != link.platform_id:
+            return  # never join a person to another platform's course
+        _upsert_member(
+            session,
+            learner_id,
+            link.platform_id,
+            link.context_id,
+            teaching=teaching,
+            launched_at=utcnow(),
+        )
+
+
+def _completed(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
+    done: dict[int, set[str]] = {i: set() for i in ids}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Completion.learner_id, Completion.item_id).where(
+                Completion.learner_id.in_(chunk)
+            )
+        )
+        for learner_id, item_id in rows:
+            done[learner_id].add(item_id)
+    return done
+
+
+def _rows(
+    session: Session, course: Course, learners: Iterable[Learner], active: dict[int, bool]
+) -> list[RosterRow]:
+    people = list(learners)
+    ids = [p.id for p in people]
+    done = _completed(session, ids)
+    launched: set[int] = set()
+    for chunk in _chunks(ids):
+        launched.update(
+            session.scalars(
+                select(CourseMember.learner_id).where(
+                    CourseMember.context_id == course.context_id,
+                    CourseMember.platform_id == course.platform_id,
+                    CourseMember.learner_id.in_(chunk),
+                    CourseMember.launched_at.is_not(None),
+                )
+            )
+        )
+    rows = [
+        RosterRow(
+            p.id,
+            p.subject,
+            p.name,
+            p.email,
+            active.get(p.id, True),
+            p.id in launched,
+            frozenset(done[p.id]),
+        )
+        for p in people
+    ]
+    return sorted(rows, key=lambda r: (r.name.casefold() or "\uffff", r.subject))
+
+
+def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list[RosterRow]:
+    """The course's learners as NRPS lists them; learner rows made for those who never launched.
+
+    Members without a Learner role and members the platform marks Deleted are left out.
+    """
+    listed: dict[str, Member] = {}
+    for member in members:
+        if member.learner and member.status != "Deleted":
+            listed.setdefault(member.user_id, member)
+    subjects = list(listed)
+    with db.session() as session:
+        for chunk in _chunks(subjects):
+            session.execute(
+                _insert(session)(Learner)
+                .values(
+                    [
+                        {
+                            "platform_id": course.platform_id,
+                            "subject": s[:255],
+                            "name": listed[s].name[:255],
+                            "email": listed[s].email[:255],
+                            "created_at": utcnow(),
+                            "last_launch_at": utcnow(),
+                        }
+                        for s in chunk
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["platform_id", "subject"])
+            )
+        learners: list[Learner] = []
+        for chunk in _chunks(subjects):
+            learners += session.scalars(
+                select(Learner).where(
+                    Learner.platform_id == course.platform_id, Learner.subject.in_(chunk)
+                )
+            )
+        for learner in learners:
+            member = listed[learner.subject]
+            if member.name and learner.name != member.name[:255]:
+                learner.name = member.name[:255]
+            if member.email and learner.email != member.email[:255]:
+                learner.email = member.email[:255]
+            _upsert_member(
+                session, learner.id, course.platform_id, course.context_id, in_roster=True
+            )
+        current = {learner.id for learner in learners}
+        listed_before = session.execute(
+            select(CourseMember.id, CourseMember.learner_id).where(
+                CourseMember.platform_id == course.platform_id,
+                CourseMember.context_id == course.context_id,
+                CourseMember.in_roster.is_(True),
+            )
+        ).all()
+        gone = [row_id for row_id, learner_id in listed_before if learner_id not in current]
+        for stale in _chunks(gone):
+            session.execute(
+                update(CourseMember).where(CourseMember.id.in_(stale)).values(in_roster=False)
+            )
+        active = {learner.id: listed[learner.subject].status == "Active" for learner in learners}
+        return _rows(session, course, learners, active)
+
+
+def launched_roster(db: Database, course: Course) -> list[RosterRow]:
+    """The course's learners known from their own launches (when the LMS offers no NRPS)."""
+    with db.session() as session:
+        learners = session.scalars(
+            select(Learner)
+            .join(CourseMember, CourseMember.learner_id == Learner.id)
+            .where(
+                CourseMember.platform_id == course.platform_id,
+                CourseMember.context_id == course.context_id,
+                CourseMember.launched_at.is_not(None),
+                CourseMember.teaching.is_(False),
+                Learner.platform_id == course.platform_id,
+            )
+        ).all()
+        return _rows(session, course, learners, {})
+
+
+def _scoring_link(
+    session: Session, course: Course, programme: Programme, item_id: str
+) -> int | None:
+    """The course link whose gradebook column counts the item: the instructor's, else a home link."""
+    links = session.scalars(
+        select(ResourceLink)
+        .where(
+            ResourceLink.platform_id == course.platform_id,
+            ResourceLink.context_id == course.context_id,
+            or_(ResourceLink.ags_lineitem.is_not(None), ResourceLink.ags_lineitems.is_not(None)),
+        )
+        .order_by(ResourceLink.updated_at.desc(), ResourceLink.id.desc())
+    ).all()
+    counting = [link for link in links if item_id in link_items(programme, link.module_id)]
+    own = [link for link in counting if link.id == course.link_pk]
+    chosen = own or counting
+    return chosen[0].id if chosen else None
+
+
+def record_attendance(
+    db: Database, course: Course, programme: Programme, event_id: str, learner_ids: Iterable[int]
+) -> list[int]:
+    """Record that the learners attended the event; the ids recorded now (not before)."""
+    if event_id not in programme.events:
+        raise LaunchError("unknown-module", "This event is not part of the programme.")
+    wanted = sorted(set(learner_ids))
+    with db.session() as session:
+        members: set[int] = set()
+        for chunk in _chunks(wanted):
+            members.update(
+                session.scalars(
+                    select(CourseMember.learner_id)
+                    .join(Learner, Learner.id == CourseMember.learner_id)
+                    .where(
+                        CourseMember.platform_id == course.platform_id,
+                        CourseMember.context_id == course.context_id,
+                        Learner.platform_id == course.platform_id,
+                        CourseMember.learner_id.in_(chunk),
+                        or_(
+                            CourseMember.launched_at.is_not(None), CourseMember.in_roster.is_(True)
+                        ),
+                    )
+                )
+            )
+        if set(wanted) - members:
+            raise LaunchError(
+                "not-in-course",
+                "Attendance can be recorded only for learners of this course; the list has "
+                "changed. Please reload the page and try again.",
+            )
+        link = _scoring_link(session, course, programme, event_id)
+        return [
+            learner_id
+            for learner_id in wanted
+            if record_completion(
+                session,
+                learner_id=learner_id,
+                programme=programme,
+                item_id=event_id,
+                resource_link_id=link,
+            )
+        ]
