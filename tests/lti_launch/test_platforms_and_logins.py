@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from capacity_lti.lti.oidc import LoginRequest, authentication_url
 from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
-from capacity_lti.storage.tables import PendingLogin, Platform
+from capacity_lti.storage.tables import Deployment, Learner, PendingLogin, Platform, ResourceLink
 from capacity_lti.web import create_app
 from capacity_lti.web.session import COOKIE, LearnerSession, current_session, issue_token
 from tests.lti_launch.conftest import Tool, launch, session_of
@@ -148,3 +148,39 @@ def test_authentication_url_keeps_the_platform_query_and_hint() -> None:
         "&response_mode=form_post&prompt=none&client_id=c1&redirect_uri=https%3A%2F%2Ftool%2Flaunch"
         "&login_hint=user+1&state=S&nonce=N&lti_message_hint=%7B%22cmid%22%3A3%7D"
     )
+
+
+def test_concurrent_first_launches_of_one_learner_both_succeed(
+    tool: Tool, moodle: MoodleLike
+) -> None:
+    """Two tabs launching a new learner, link and deployment at once: both in, one row each."""
+    moodle.deployment_id = "42"
+    forms = []
+    for _ in range(3):
+        login = requests.post(
+            tool.url + "/lti/login", data=moodle.initiation(), allow_redirects=False, timeout=10
+        )
+        forms.append(read_form(requests.get(login.headers["Location"], timeout=10).text)[1])
+    statuses: list[int] = []
+    start = threading.Barrier(len(forms))
+
+    def submit(form: dict[str, str]) -> None:
+        start.wait()
+        statuses.append(
+            requests.post(
+                tool.url + "/launch", data=form, allow_redirects=False, timeout=20
+            ).status_code
+        )
+
+    threads = [threading.Thread(target=submit, args=(form,)) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303, 303, 303]
+    with tool.db().session() as db:
+        assert len(db.scalars(select(Learner)).all()) == 1
+        assert len(db.scalars(select(ResourceLink)).all()) == 1
+        assert db.scalars(
+            select(Deployment.added_by).where(Deployment.deployment_id == "42")
+        ).all() == ["first-launch"]

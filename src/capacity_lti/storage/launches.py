@@ -1,4 +1,8 @@
-"""What a launch writes: pending OIDC logins, the tool's own secrets, learners and links."""
+"""What a launch writes: pending OIDC logins, the tool's own secrets, learners and links.
+
+The launch functions take the caller's session, so one request's steps share one
+transaction (a refused launch rolls back, and nothing is half-recorded).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -15,6 +20,7 @@ from capacity_lti.lti.claims import LaunchClaims
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.platforms import PlatformRecord, _record
 from capacity_lti.storage.tables import (
+    Base,
     Deployment,
     Learner,
     PendingLogin,
@@ -24,6 +30,13 @@ from capacity_lti.storage.tables import (
 )
 
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
+
+
+def _insert_missing(session: Session, model: type[Base], **values: object) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING, so two concurrent first launches both succeed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def tool_secret(db: Database, name: str = SESSION_SECRET) -> bytes:
@@ -81,65 +94,63 @@ def _active(row: Platform) -> PlatformRecord:
     return _record(row)
 
 
-def login_platform(db: Database, issuer: str, client_id: str | None) -> PlatformRecord:
+def login_platform(session: Session, issuer: str, client_id: str | None) -> PlatformRecord:
     """The platform a login initiation names: issuer, plus client id when it has several."""
-    with db.session() as session:
-        rows = _candidates(session, issuer)
-        if client_id is not None:
-            rows = [r for r in rows if r.client_id == client_id]
-            if not rows:
-                raise LaunchError(
-                    "unknown-client",
-                    f"The LMS used a client id the tool does not know ({client_id!r}). "
-                    + _ASK_ADMIN,
-                )
-        if len(rows) > 1:
+    rows = _candidates(session, issuer)
+    if client_id is not None:
+        rows = [r for r in rows if r.client_id == client_id]
+        if not rows:
             raise LaunchError(
-                "ambiguous-client",
-                "This LMS has several registrations of the tool and did not say which one "
-                "(client_id) when signing in. " + _ASK_ADMIN,
+                "unknown-client",
+                f"The LMS used a client id the tool does not know ({client_id!r}). " + _ASK_ADMIN,
             )
-        return _active(rows[0])
+    if len(rows) > 1:
+        raise LaunchError(
+            "ambiguous-client",
+            "This LMS has several registrations of the tool and did not say which one "
+            "(client_id) when signing in. " + _ASK_ADMIN,
+        )
+    return _active(rows[0])
 
 
-def launch_platform(db: Database, issuer: str, aud: object, azp: object) -> PlatformRecord:
+def launch_platform(session: Session, issuer: str, aud: object, azp: object) -> PlatformRecord:
     """The platform an (unverified) id_token is for: its issuer and azp, else its one audience."""
     audience = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
     clients = [azp] if isinstance(azp, str) else [a for a in audience if isinstance(a, str)]
-    with db.session() as session:
-        candidates = _candidates(session, issuer)
-        rows = [r for r in candidates if r.client_id in clients]
-        if not rows and any(r.client_id in audience for r in candidates):
-            raise LaunchError(
-                "wrong-azp", "The launch was authorised for another tool (azp). " + _ASK_ADMIN
-            )
-        if not rows:
-            raise LaunchError(
-                "wrong-aud",
-                "The launch was meant for a client id the tool does not know. " + _ASK_ADMIN,
-            )
-        if len(rows) > 1:
-            raise LaunchError(
-                "no-azp",
-                "The launch names several audiences but no authorised party (azp). " + _ASK_ADMIN,
-            )
-        return _active(rows[0])
-
-
-def start_login(db: Database, login: PendingLoginRecord, *, now: datetime, ttl: timedelta) -> None:
-    """Keep a new login's state and nonce; purge logins long expired."""
-    with db.session() as session:
-        session.execute(delete(PendingLogin).where(PendingLogin.expires_at < now - KEEP_USED))
-        session.add(
-            PendingLogin(
-                state=login.state,
-                nonce=login.nonce,
-                platform_id=login.platform_id,
-                browser_hash=login.browser_hash,
-                storage_target=login.storage_target,
-                expires_at=now + ttl,
-            )
+    candidates = _candidates(session, issuer)
+    rows = [r for r in candidates if r.client_id in clients]
+    if not rows and any(r.client_id in audience for r in candidates):
+        raise LaunchError(
+            "wrong-azp", "The launch was authorised for another tool (azp). " + _ASK_ADMIN
         )
+    if not rows:
+        raise LaunchError(
+            "wrong-aud",
+            "The launch was meant for a client id the tool does not know. " + _ASK_ADMIN,
+        )
+    if len(rows) > 1:
+        raise LaunchError(
+            "no-azp",
+            "The launch names several audiences but no authorised party (azp). " + _ASK_ADMIN,
+        )
+    return _active(rows[0])
+
+
+def start_login(
+    session: Session, login: PendingLoginRecord, *, now: datetime, ttl: timedelta
+) -> None:
+    """Keep a new login's state and nonce; purge logins long expired."""
+    session.execute(delete(PendingLogin).where(PendingLogin.expires_at < now - KEEP_USED))
+    session.add(
+        PendingLogin(
+            state=login.state,
+            nonce=login.nonce,
+            platform_id=login.platform_id,
+            browser_hash=login.browser_hash,
+            storage_target=login.storage_target,
+            expires_at=now + ttl,
+        )
+    )
 
 
 def _stale(row: PendingLogin | None, now: datetime) -> LaunchError | None:
@@ -155,54 +166,59 @@ def _stale(row: PendingLogin | None, now: datetime) -> LaunchError | None:
     return None
 
 
-def pending_login(db: Database, state: str, *, now: datetime) -> PendingLoginRecord:
+def pending_login(session: Session, state: str, *, now: datetime) -> PendingLoginRecord:
     """A login in flight, not yet used and not expired; LaunchError otherwise."""
-    with db.session() as session:
-        row = session.get(PendingLogin, state)
-        problem = _stale(row, now)
-        if problem is not None:
-            raise problem
-        assert row is not None
-        return PendingLoginRecord(
-            row.state, row.nonce, row.platform_id, row.browser_hash, row.storage_target
-        )
+    row = session.get(PendingLogin, state)
+    problem = _stale(row, now)
+    if problem is not None:
+        raise problem
+    assert row is not None
+    return PendingLoginRecord(
+        row.state, row.nonce, row.platform_id, row.browser_hash, row.storage_target
+    )
 
 
-def consume_login(db: Database, state: str, nonce: str, *, now: datetime) -> None:
-    """Use a login once: the verified token's nonce must be this login's; a second use fails."""
-    with db.session() as session:
-        row = session.get(PendingLogin, state)
-        problem = _stale(row, now)
-        if problem is not None:
-            raise problem
-        assert row is not None
-        if row.nonce != nonce:
-            used = session.scalar(
-                select(PendingLogin.state).where(
-                    PendingLogin.nonce == nonce, PendingLogin.used_at.is_not(None)
-                )
-            )
-            if used is not None:
-                raise LaunchError(
-                    "nonce-replayed",
-                    "This launch was already used. Please open the activity again from your course.",
-                )
-            raise LaunchError(
-                "nonce-mismatch",
-                "The launch does not belong to this sign-in. Please open the activity again from your course.",
-            )
-        claimed = session.execute(
-            update(PendingLogin)
-            .where(PendingLogin.state == state, PendingLogin.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
+def consume_login(session: Session, state: str, nonce: str, *, now: datetime) -> None:
+    """Use a login once: the verified token's nonce must be this login's; a second use fails.
+
+    The conditional UPDATE comes first, so the database's own locking decides which of two
+    concurrent submissions wins; the reads after it only name the reason for a refusal.
+    """
+    claimed = session.execute(
+        update(PendingLogin)
+        .where(
+            PendingLogin.state == state,
+            PendingLogin.nonce == nonce,
+            PendingLogin.used_at.is_(None),
+            PendingLogin.expires_at > now,
         )
-        if getattr(claimed, "rowcount", 0) != 1:
-            raise LaunchError("state-replayed", "This sign-in was already used.")
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) == 1:
+        return
+    row = session.get(PendingLogin, state)
+    problem = _stale(row, now)
+    if problem is not None:
+        raise problem
+    replayed = session.scalar(
+        select(PendingLogin.state).where(
+            PendingLogin.nonce == nonce, PendingLogin.used_at.is_not(None)
+        )
+    )
+    if replayed is not None:
+        raise LaunchError(
+            "nonce-replayed",
+            "This launch was already used. Please open the activity again from your course.",
+        )
+    raise LaunchError(
+        "nonce-mismatch",
+        "The launch does not belong to this sign-in. Please open the activity again from your course.",
+    )
 
 
 def admit_deployment(
-    db: Database, platform: PlatformRecord, deployment_id: str, policy: str
+    session: Session, platform: PlatformRecord, deployment_id: str, policy: str
 ) -> None:
     """Apply the deployment policy: a known id passes; a new one is refused or recorded."""
     if deployment_id in platform.deployment_ids:
@@ -213,52 +229,61 @@ def admit_deployment(
             f"This LMS's deployment {deployment_id!r} of the tool is not on the tool's allow-list. "
             + _ASK_ADMIN,
         )
-    try:
-        with db.session() as session:
-            session.add(
-                Deployment(
-                    platform_id=platform.id, deployment_id=deployment_id, added_by="first-launch"
-                )
-            )
-    except IntegrityError:
-        pass  # a concurrent first launch recorded it
+    _insert_missing(
+        session,
+        Deployment,
+        platform_id=platform.id,
+        deployment_id=deployment_id,
+        added_by="first-launch",
+    )
 
 
 def record_launch(
-    db: Database, platform_id: int, claims: LaunchClaims, module_id: str | None
+    session: Session, platform_id: int, claims: LaunchClaims, module_id: str | None
 ) -> tuple[int, int | None]:
     """Upsert the learner and (for a resource-link launch) the link; return their ids."""
     now = datetime.now(UTC)
-    with db.session() as session:
-        learner = session.scalar(
+    learner = session.scalar(
+        select(Learner).where(Learner.platform_id == platform_id, Learner.subject == claims.subject)
+    )
+    if learner is None:
+        _insert_missing(session, Learner, platform_id=platform_id, subject=claims.subject)
+        learner = session.scalars(
             select(Learner).where(
                 Learner.platform_id == platform_id, Learner.subject == claims.subject
             )
+        ).one()
+    learner.name = claims.name[:255]
+    learner.email = claims.email[:255]
+    learner.last_launch_at = now
+    link: ResourceLink | None = None
+    if claims.link_id is not None:
+        link = session.scalar(
+            select(ResourceLink).where(
+                ResourceLink.platform_id == platform_id, ResourceLink.link_id == claims.link_id
+            )
         )
-        if learner is None:
-            learner = Learner(platform_id=platform_id, subject=claims.subject)
-            session.add(learner)
-        learner.name = claims.name[:255]
-        learner.email = claims.email[:255]
-        learner.last_launch_at = now
-        link: ResourceLink | None = None
-        if claims.link_id is not None:
-            link = session.scalar(
+        if link is None:
+            _insert_missing(
+                session,
+                ResourceLink,
+                platform_id=platform_id,
+                link_id=claims.link_id,
+                deployment_id=claims.deployment_id,
+            )
+            link = session.scalars(
                 select(ResourceLink).where(
                     ResourceLink.platform_id == platform_id, ResourceLink.link_id == claims.link_id
                 )
-            )
-            if link is None:
-                link = ResourceLink(platform_id=platform_id, link_id=claims.link_id)
-                session.add(link)
-            link.deployment_id = claims.deployment_id
-            link.title = claims.link_title
-            link.context_id = claims.context_id
-            link.context_title = claims.context_title
-            link.module_id = module_id
-            link.ags_lineitem = claims.ags_lineitem
-            link.ags_lineitems = claims.ags_lineitems
-            link.ags_scopes = " ".join(claims.ags_scopes)
-            link.nrps_url = claims.nrps_url
-        session.flush()
-        return learner.id, (link.id if link is not None else None)
+            ).one()
+        link.deployment_id = claims.deployment_id
+        link.title = claims.link_title
+        link.context_id = claims.context_id
+        link.context_title = claims.context_title
+        link.module_id = module_id
+        link.ags_lineitem = claims.ags_lineitem
+        link.ags_lineitems = claims.ags_lineitems
+        link.ags_scopes = " ".join(claims.ags_scopes)
+        link.nrps_url = claims.nrps_url
+    session.flush()
+    return learner.id, (link.id if link is not None else None)

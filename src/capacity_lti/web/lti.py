@@ -77,14 +77,17 @@ def login() -> BaseResponse:
     """OIDC login initiation: keep state + nonce server-side, send the browser to the platform."""
     svc = services()
     initiation = parse_login(request.values.to_dict())
-    platform = login_platform(svc.db, initiation.issuer, initiation.client_id)
     state, nonce, browser = new_secret(), new_secret(), new_secret()
-    start_login(
-        svc.db,
-        PendingLoginRecord(state, nonce, platform.id, digest(browser), initiation.storage_target),
-        now=datetime.now(UTC),
-        ttl=timedelta(seconds=LOGIN_TTL_SECONDS),
-    )
+    with svc.db.session() as session:
+        platform = login_platform(session, initiation.issuer, initiation.client_id)
+        start_login(
+            session,
+            PendingLoginRecord(
+                state, nonce, platform.id, digest(browser), initiation.storage_target
+            ),
+            now=datetime.now(UTC),
+            ttl=timedelta(seconds=LOGIN_TTL_SECONDS),
+        )
     target = authentication_url(
         platform.auth_login_url,
         initiation,
@@ -182,11 +185,12 @@ def launch() -> BaseResponse:
     if not state:
         raise LaunchError("no-state", "The launch carried no sign-in state. " + _AGAIN)
     unverified = unverified_claims(token)
-    platform = launch_platform(
-        svc.db, str(unverified.get("iss", "")), unverified.get("aud"), unverified.get("azp")
-    )
     now = datetime.now(UTC)
-    record = pending_login(svc.db, state, now=now)
+    with svc.db.session() as session:
+        platform = launch_platform(
+            session, str(unverified.get("iss", "")), unverified.get("aud"), unverified.get("azp")
+        )
+        record = pending_login(session, state, now=now)
     if record.platform_id != platform.id:
         raise LaunchError(
             "state-wrong-platform", "The sign-in was started by another LMS. " + _AGAIN
@@ -195,11 +199,12 @@ def launch() -> BaseResponse:
     if page is not None:
         return page
     verified = verify_id_token(token, platform, svc.keysets, leeway=svc.settings.leeway_seconds)
-    consume_login(svc.db, state, verified.nonce, now=now)
-    admit_deployment(svc.db, platform, verified.deployment_id, svc.settings.deployment_policy)
     claims = parse_claims(verified.claims)
     endpoint, values = _route(claims)
-    learner_id, link_id = record_launch(svc.db, platform.id, claims, values.get("module_id"))
+    with svc.db.session() as session:  # one transaction: used once, recorded once
+        consume_login(session, state, verified.nonce, now=now)
+        admit_deployment(session, platform, verified.deployment_id, svc.settings.deployment_policy)
+        learner_id, link_id = record_launch(session, platform.id, claims, values.get("module_id"))
     started = int(now.timestamp())
     begin_session(
         LearnerSession(
