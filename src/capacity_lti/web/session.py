@@ -133,14 +133,6 @@ def current_session() -> LearnerSession:
     return session
 
 
-def optional_session() -> LearnerSession | None:
-    """The session if the request carries a valid one, else None (never refuses)."""
-    try:
-        return current_session()
-    except LaunchError:
-        return None
-
-
 def session_token() -> str:
     """This request's renewed token (signed once per request)."""
     token: str | None = g.get("capacity_token")
