@@ -11,6 +11,7 @@ from typing import TextIO
 from capacity_lti import __version__
 from capacity_lti.cli import (
     admin_commands,
+    attendance_commands,
     award_commands,
     content_commands,
     outbox_commands,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_commands.register(commands)
     package_commands.register(commands)
     award_commands.register(commands)
+    attendance_commands.register(commands)
     serve_commands.register(commands)
     return parser
 

@@ -4,9 +4,8 @@ A course is a platform + LTI context id, found from the instructor's own resourc
 Its members are the learners seen at a launch from a link of that context
 (:func:`note_launch`) or listed in its NRPS roster (:func:`sync_roster`, which creates the
 learner row of a member who never launched: ``subject`` = the NRPS ``user_id``, the same
-value as their LTI ``sub`` on that platform). Attendance is recorded only for members of
-the course (:func:`record_attendance`), through ``progress.record_completion``: points
-once, the score queued and awards issued in the same transaction.
+value as their LTI ``sub`` on that platform). Attendance is recorded in
+:mod:`capacity_lti.storage.attendance`, for members of the course only.
 """
 
 from __future__ import annotations
@@ -15,17 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from capacity_lti.awards.points import link_items
-from capacity_lti.content import Programme
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.nrps import Member
 from capacity_lti.lti.service_token import TokenEndpoint
 from capacity_lti.storage.engine import Database
-from capacity_lti.storage.progress import record_completion
 from capacity_lti.storage.tables import (
     Completion,
     CourseMember,
@@ -65,7 +61,7 @@ class RosterRow:
     completed: frozenset[str]
 
 
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
 
@@ -147,7 +143,7 @@ def note_launch(db: Database, *, learner_id: int, link_pk: int | None, teaching:
 
 def _completed(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
     done: dict[int, set[str]] = {i: set() for i in ids}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(Completion.learner_id, Completion.item_id).where(
                 Completion.learner_id.in_(chunk)
@@ -165,7 +161,7 @@ def _rows(
     ids = [p.id for p in people]
     done = _completed(session, ids)
     launched: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         launched.update(
             session.scalars(
                 select(CourseMember.learner_id).where(
@@ -202,7 +198,7 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
             listed.setdefault(member.user_id, member)
     subjects = list(listed)
     with db.session() as session:
-        for chunk in _chunks(subjects):
+        for chunk in chunks(subjects):
             session.execute(
                 _insert(session)(Learner)
                 .values(
@@ -221,7 +217,7 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
                 .on_conflict_do_nothing(index_elements=["platform_id", "subject"])
             )
         learners: list[Learner] = []
-        for chunk in _chunks(subjects):
+        for chunk in chunks(subjects):
             learners += session.scalars(
                 select(Learner).where(
                     Learner.platform_id == course.platform_id, Learner.subject.in_(chunk)
@@ -245,7 +241,7 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
             )
         ).all()
         gone = [row_id for row_id, learner_id in listed_before if learner_id not in current]
-        for stale in _chunks(gone):
+        for stale in chunks(gone):
             session.execute(
                 update(CourseMember).where(CourseMember.id.in_(stale)).values(in_roster=False)
             )
@@ -268,67 +264,3 @@ def launched_roster(db: Database, course: Course) -> list[RosterRow]:
             )
         ).all()
         return _rows(session, course, learners, {})
-
-
-def _scoring_link(
-    session: Session, course: Course, programme: Programme, item_id: str
-) -> int | None:
-    """The course link whose gradebook column counts the item: the instructor's, else a home link."""
-    links = session.scalars(
-        select(ResourceLink)
-        .where(
-            ResourceLink.platform_id == course.platform_id,
-            ResourceLink.context_id == course.context_id,
-            or_(ResourceLink.ags_lineitem.is_not(None), ResourceLink.ags_lineitems.is_not(None)),
-        )
-        .order_by(ResourceLink.updated_at.desc(), ResourceLink.id.desc())
-    ).all()
-    counting = [link for link in links if item_id in link_items(programme, link.module_id)]
-    own = [link for link in counting if link.id == course.link_pk]
-    chosen = own or counting
-    return chosen[0].id if chosen else None
-
-
-def record_attendance(
-    db: Database, course: Course, programme: Programme, event_id: str, learner_ids: Iterable[int]
-) -> list[int]:
-    """Record that the learners attended the event; the ids recorded now (not before)."""
-    if event_id not in programme.events:
-        raise LaunchError("unknown-module", "This event is not part of the programme.")
-    wanted = sorted(set(learner_ids))
-    with db.session() as session:
-        members: set[int] = set()
-        for chunk in _chunks(wanted):
-            members.update(
-                session.scalars(
-                    select(CourseMember.learner_id)
-                    .join(Learner, Learner.id == CourseMember.learner_id)
-                    .where(
-                        CourseMember.platform_id == course.platform_id,
-                        CourseMember.context_id == course.context_id,
-                        Learner.platform_id == course.platform_id,
-                        CourseMember.learner_id.in_(chunk),
-                        or_(
-                            CourseMember.launched_at.is_not(None), CourseMember.in_roster.is_(True)
-                        ),
-                    )
-                )
-            )
-        if set(wanted) - members:
-            raise LaunchError(
-                "not-in-course",
-                "Attendance can be recorded only for learners of this course; the list has "
-                "changed. Please reload the page and try again.",
-            )
-        link = _scoring_link(session, course, programme, event_id)
-        return [
-            learner_id
-            for learner_id in wanted
-            if record_completion(
-                session,
-                learner_id=learner_id,
-                programme=programme,
-                item_id=event_id,
-                resource_link_id=link,
-            )
-        ]

@@ -26,6 +26,7 @@ from capacity_lti.errors import CapacityError, LaunchError, ServiceError
 from capacity_lti.lti.keys import SigningKey
 from capacity_lti.lti.nrps import NrpsClient
 from capacity_lti.lti.service_token import ServiceTokens
+from capacity_lti.storage import attendance as attendance_store
 from capacity_lti.storage import roster
 from capacity_lti.storage.keys import key_ring
 from capacity_lti.web import learner_view as view
@@ -197,7 +198,7 @@ def attendance(event_id: str) -> Response:
     if not all(v.isdigit() for v in values):
         abort(400, description=gettext("The form named a learner the tool does not know."))
     course = roster.course_of(svc.db, session.platform_id, session.resource_link_id)
-    recorded = roster.record_attendance(
+    recorded = attendance_store.record_attendance(
         svc.db, course, svc.programme, event_id, [int(v) for v in values]
     )
     log.info(
