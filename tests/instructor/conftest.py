@@ -58,6 +58,7 @@ class Site:
         course: int = 2,
         instructor: bool = False,
         nrps: bool = True,
+        nrps_course: int | None = None,
     ) -> str:
         """Launch the programme home from `course` as `sub`; the session token it opens with."""
         self.moodle.user = {"sub": sub, "name": name, "email": f"{sub}@example.org"}
@@ -68,7 +69,7 @@ class Site:
             claims[LTI + "context"] = {"id": str(course), "title": f"Course {course}"}
             claims[LTI + "resource_link"]["id"] = f"link-{course}"
             if nrps:
-                claims[NRPS]["context_memberships_url"] = lms.memberships_url(course)
+                claims[NRPS]["context_memberships_url"] = lms.memberships_url(nrps_course or course)
             else:
                 del claims[NRPS]
 

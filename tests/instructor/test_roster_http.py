@@ -239,3 +239,40 @@ def test_rosters_never_mix_platforms_or_courses(
     assert [row[0] for row in rows] == ["Other Ana other@example.org"]  # NRPS email now
     assert [url for url, _ in one.lms.roster_requests] == [one.lms.memberships_url(3)]
     assert [url for url, _ in other.lms.roster_requests] == [other.lms.memberships_url(2)]
+
+
+def test_a_failing_or_foreign_roster_falls_back_to_the_learners_who_launched(
+    tool: Tool, site: Site
+) -> None:
+    site.lms.members[2] = [person("ana", "Ana Souza"), person("ben", "Ben Okafor")]
+    site.lms.members[3] = [person("zoe", "Zoe Other")]
+    site.launch(tool, "ana", "Ana Souza")
+    teacher = site.launch(tool, "teacher-1", "Tove Teacher", instructor=True)
+    site.lms.fail_roster = [500]
+    shown = page(tool, "/instructor/", teacher)
+    assert shown.status_code == 200
+    text = html.unescape(shown.text)
+    assert "The course list could not be read from your LMS" in text
+    assert f"course roster at {site.lms.memberships_url(2)}: HTTP 500: roster unavailable" in text
+    assert [row[0] for row in roster_table(shown.text)] == ["Ana Souza ana@example.org"]
+
+    wrong = site.launch(tool, "teacher-1", "Tove Teacher", instructor=True, nrps_course=3)
+    text = html.unescape(page(tool, "/instructor/", wrong).text)
+    assert (
+        f"course roster at {site.lms.memberships_url(3)} is for course '3', not this course ('2')"
+        in text
+    )
+    assert [row[0] for row in roster_table(text)] == ["Ana Souza ana@example.org"]
+    with tool.db().session() as session:  # nobody of course 3 was taken into course 2
+        assert session.scalar(select(Learner.id).where(Learner.subject == "zoe")) is None
+
+
+def test_the_pages_follow_the_teachers_lms_language(tool: Tool, site: Site) -> None:
+    site.lms.members[2] = [person("ana", "Ana Souza")]
+    site.moodle.locale = "sv"
+    teacher = site.launch(tool, "teacher-1", "Tove Teacher", instructor=True)
+    roster = page(tool, "/instructor/", teacher)
+    assert '<html lang="sv">' in roster.text
+    assert "<h1>Kursdeltagare</h1>" in roster.text
+    event = page(tool, "/instructor/events/site-visit", teacher)
+    assert "<legend>Vilka deltog?</legend>" in event.text

@@ -101,23 +101,50 @@ def course_of(db: Database, platform_id: int, link_pk: int | None) -> Course:
         )
 
 
-def _upsert_member(
-    session: Session, learner_id: int, platform_id: int, context_id: str, **values: Any
+def _upsert_launch(
+    session: Session, learner_id: int, platform_id: int, context_id: str, teaching: bool
 ) -> None:
+    now = utcnow()
     statement = _insert(session)(CourseMember).values(
         learner_id=learner_id,
         platform_id=platform_id,
         context_id=context_id,
-        teaching=values.get("teaching", False),
-        in_roster=values.get("in_roster", False),
-        launched_at=values.get("launched_at"),
-        updated_at=utcnow(),
+        teaching=teaching,
+        in_roster=False,
+        launched_at=now,
+        updated_at=now,
     )
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=["learner_id", "context_id"], set_={**values, "updated_at": utcnow()}
+            index_elements=["learner_id", "context_id"],
+            set_={"teaching": teaching, "launched_at": now, "updated_at": now},
         )
     )
+
+
+def _mark_in_roster(session: Session, course: Course, learner_ids: Sequence[int]) -> None:
+    """Upsert the course memberships of `learner_ids` as listed in the roster, in batches."""
+    for chunk in chunks(learner_ids):
+        now = utcnow()
+        statement = _insert(session)(CourseMember).values(
+            [
+                {
+                    "learner_id": i,
+                    "platform_id": course.platform_id,
+                    "context_id": course.context_id,
+                    "teaching": False,
+                    "in_roster": True,
+                    "updated_at": now,
+                }
+                for i in chunk
+            ]
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["learner_id", "context_id"],
+                set_={"in_roster": True, "updated_at": now},
+            )
+        )
 
 
 def note_launch(db: Database, *, learner_id: int, link_pk: int | None, teaching: bool) -> None:
@@ -131,14 +158,7 @@ def note_launch(db: Database, *, learner_id: int, link_pk: int | None, teaching:
             return
         if learner.platform_id != link.platform_id:
             return  # never join a person to another platform's course
-        _upsert_member(
-            session,
-            learner_id,
-            link.platform_id,
-            link.context_id,
-            teaching=teaching,
-            launched_at=utcnow(),
-        )
+        _upsert_launch(session, learner_id, link.platform_id, link.context_id, teaching)
 
 
 def _completed(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:
@@ -193,8 +213,8 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
     Members without a Learner role and members the platform marks Deleted are left out.
     """
     listed: dict[str, Member] = {}
-    for member in members:
-        if member.learner and member.status != "Deleted":
+    for member in members:  # a user_id longer than the column cannot be anyone's `sub` here
+        if member.learner and member.status != "Deleted" and len(member.user_id) <= 255:
             listed.setdefault(member.user_id, member)
     subjects = list(listed)
     with db.session() as session:
@@ -205,7 +225,7 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
                     [
                         {
                             "platform_id": course.platform_id,
-                            "subject": s[:255],
+                            "subject": s,
                             "name": listed[s].name[:255],
                             "email": listed[s].email[:255],
                             "created_at": utcnow(),
@@ -223,16 +243,15 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
                     Learner.platform_id == course.platform_id, Learner.subject.in_(chunk)
                 )
             )
+        learners.sort(key=lambda learner: learner.id)  # one lock order for concurrent syncs
         for learner in learners:
             member = listed[learner.subject]
             if member.name and learner.name != member.name[:255]:
                 learner.name = member.name[:255]
             if member.email and learner.email != member.email[:255]:
                 learner.email = member.email[:255]
-            _upsert_member(
-                session, learner.id, course.platform_id, course.context_id, in_roster=True
-            )
         current = {learner.id for learner in learners}
+        _mark_in_roster(session, course, sorted(current))
         listed_before = session.execute(
             select(CourseMember.id, CourseMember.learner_id).where(
                 CourseMember.platform_id == course.platform_id,
