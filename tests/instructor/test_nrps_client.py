@@ -11,13 +11,18 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from pylti1p3.exception import LtiServiceException
+from pylti1p3.names_roles import NamesRolesProvisioningService
+from pylti1p3.registration import Registration
+from pylti1p3.service_connector import ServiceConnector
 
 from capacity_lti.errors import ServiceError
 from capacity_lti.lti import nrps
 from capacity_lti.lti.nrps import MEMBERSHIP_TYPE, Member, NrpsClient, next_page
 from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint
 from capacity_lti.storage import Database
-from capacity_lti.storage.keys import key_ring
+from capacity_lti.storage.keys import key_ring, list_keys
 from tests.ags.conftest import platform_pems, settings, tool_db, tool_jwks  # noqa: F401
 from tests.ags.fake_lms import SCORE
 from tests.instructor.fake_nrps import LIS, NRPS_SCOPE, NrpsMoodle, Running, person
@@ -238,3 +243,36 @@ def test_an_answer_that_is_no_membership_container_is_refused(
 )
 def test_next_page_links(header: str | None, expected: str | None) -> None:
     assert next_page(header, "https://lms.example/Members") == expected
+
+
+def test_pylti1p3_loses_the_next_page_where_this_client_does_not(
+    lms: NrpsMoodle,
+    client: NrpsClient,
+    tool_db: Database,  # noqa: F811
+) -> None:
+    """The measured PyLTI1p3 2.0.0 defect, against the same LMS: it asks for a lowercased URL."""
+    key = next(k for k in list_keys(tool_db) if k.retired_at is None)
+    public = (
+        serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    registration = (
+        Registration()
+        .set_client_id(lms.client_id)
+        .set_auth_token_url(lms.token_url)
+        .set_tool_private_key(key.private_pem)
+        .set_tool_public_key(public)
+    )
+    url = lms.memberships_url(2)
+    theirs = NamesRolesProvisioningService(
+        ServiceConnector(registration), {"context_memberships_url": url}
+    )
+    with pytest.raises(LtiServiceException) as caught:
+        theirs.get_members()
+    asked = str(caught.value)  # it asked for page 2 at the lowercased path, cursor lowercased
+    assert asked.startswith(f"HTTP response [{url.lower()}?limit=2&cursor=")
+    assert "]: 404 - " in asked
+    assert [u for u, _ in lms.roster_requests] == [url]  # the lowercased path is no roster URL
+    assert len(client.roster(endpoint(lms), url).members) == 5
