@@ -21,7 +21,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from capacity_lti.awards.points import total_earned
-from capacity_lti.content import Programme, negotiate
+from capacity_lti.content import Event, Programme, negotiate
 from capacity_lti.errors import CapacityError, LaunchError, ServiceError
 from capacity_lti.lti.keys import SigningKey
 from capacity_lti.lti.nrps import NrpsClient
@@ -31,7 +31,8 @@ from capacity_lti.storage import roster
 from capacity_lti.storage.keys import key_ring
 from capacity_lti.web import learner_view as view
 from capacity_lti.web.learner import gettext
-from capacity_lti.web.services import services
+from capacity_lti.web.services import EXTENSION as SERVICES
+from capacity_lti.web.services import Services, services
 from capacity_lti.web.session import FIELD, HEADER, LearnerSession, current_session, session_url
 from capacity_lti.web.translations import ui_language
 
@@ -47,7 +48,7 @@ _PAGE_POLICY = (
 @blueprint.record_once
 def _install(state: BlueprintSetupState) -> None:
     """One token cache per app: NRPS tokens are reused until they expire."""
-    svc = state.app.extensions["capacity_lti"]
+    svc: Services = state.app.extensions[SERVICES]
     retention = timedelta(seconds=svc.settings.key_retention_seconds)
 
     def signing_key() -> SigningKey:  # read per token request (rare): a rotated key is used
@@ -155,7 +156,7 @@ def _render(template: str, session: LearnerSession, listing: Listing, **context:
     )
 
 
-def _event(programme: Programme, event_id: str) -> Any:
+def _event(programme: Programme, event_id: str) -> Event:
     found = programme.events.get(event_id)
     if found is None:
         raise LaunchError("unknown-module", gettext("This event is not part of the programme."))
