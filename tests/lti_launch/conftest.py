@@ -1,8 +1,7 @@
 """The tool on a real HTTP server (werkzeug, 127.0.0.1, port 0) and a Moodle-like platform.
 
-Until the learner and deep-linking areas' blueprints are registered in create_app, tiny
-stand-ins named `learner` and `deep_linking` echo the session, so launches can be followed
-to the page they open.
+A test-only probe page echoes the session a request carries, so a launch can be followed to
+whatever page it opens.
 """
 
 from __future__ import annotations
@@ -46,23 +45,6 @@ def _echo(page: str, **extra: Any) -> str:
             '<a id="next" href="{}">next</a></html>'
         ).format(session.locale, page, Markup(json.dumps(data).replace("<", "\\u003c")), link)
     )
-
-
-def stand_ins(app: Flask) -> None:
-    """Register echo stand-ins for the blueprints other areas provide, where still absent."""
-    if "learner" not in app.blueprints:
-        learner = Blueprint("learner", __name__)
-        learner.add_url_rule("/learn/", "home", lambda: _echo("home"))
-        learner.add_url_rule(
-            "/learn/modules/<module_id>",
-            "module",
-            lambda module_id: _echo("module", module=module_id),
-        )
-        app.register_blueprint(learner)
-    if "deep_linking" not in app.blueprints:
-        deep = Blueprint("deep_linking", __name__)
-        deep.add_url_rule("/deep-linking/choose", "choose", lambda: _echo("choose"))
-        app.register_blueprint(deep)
 
 
 def echoed(page: str) -> dict[str, Any]:
@@ -126,7 +108,6 @@ def make_tool(
     app = create_app(
         Settings(instance_path=tmp_path / "instance", database_url=database_url, **settings)
     )
-    stand_ins(app)
     probe(app)
     tool = serve(app)
     add_platform(

@@ -23,7 +23,7 @@ from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.web import create_app
 from tests.conftest import require
-from tests.lti_launch.conftest import Tool, probe, serve, stand_ins
+from tests.lti_launch.conftest import Tool, probe, serve
 from tests.lti_launch.platforms import MoodleLike
 
 if TYPE_CHECKING:
@@ -92,7 +92,6 @@ def framed(
 ) -> Iterator[tuple[Tool, Recorder]]:
     """The tool, addressed as http://localhost:<port>, registered with the Moodle-like LMS."""
     app = create_app(Settings(instance_path=tmp_path / "instance", database_url=database_url))
-    stand_ins(app)
     probe(app)
     recorder = Recorder(app.wsgi_app)
     app.wsgi_app = recorder  # type: ignore[method-assign]

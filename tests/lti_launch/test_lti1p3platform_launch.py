@@ -26,7 +26,7 @@ from lti1p3platform.request import RequestBase
 from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.web import create_app
-from tests.lti_launch.conftest import MODULE, Tool, lands_on, probe, serve, session_of, stand_ins
+from tests.lti_launch.conftest import MODULE, Tool, lands_on, probe, serve, session_of
 from tests.lti_launch.platforms import INSTRUCTOR, KEY, query_of
 
 ISSUER = "https://lti1p3platform.example.org"
@@ -113,7 +113,6 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
 @pytest.fixture
 def setup(tmp_path: Path, database_url: str) -> Iterator[tuple[Tool, Platform]]:
     app = create_app(Settings(instance_path=tmp_path / "instance", database_url=database_url))
-    stand_ins(app)
     probe(app)
     tool = serve(app)
     platform = Platform(tool_url=tool.url)

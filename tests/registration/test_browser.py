@@ -111,6 +111,7 @@ def test_the_chosen_modules_are_posted_back_to_the_lms(
                 },
                 expires_at=now + 600,
                 launched_at=now,
+                deployment_id=platform.deployment_ids[0],
             )
         )
     page.goto(f"{tool.url}/deep-linking?s={s}")

@@ -81,6 +81,7 @@ def token(
     instructor: bool = True,
     locale: str = "en",
     deep_linking: dict[str, Any] | None = None,
+    deployment_id: str = "1",
 ) -> str:
     role = "membership#Instructor" if instructor else "membership#Learner"
     now = int(time.time())
@@ -96,6 +97,7 @@ def token(
                 deep_linking=deep_linking,
                 expires_at=now + 600,
                 launched_at=now,
+                deployment_id=deployment_id,
             )
         )
 
@@ -380,14 +382,27 @@ def test_several_items_where_one_is_accepted_are_refused(tool: Tool) -> None:
     assert "The LMS accepts one activity here: please choose only one." in text(page)
 
 
-def test_a_platform_with_several_deployments_cannot_be_answered_blindly(tool: Tool) -> None:
+def test_a_platform_with_several_deployments_answers_for_the_one_that_asked(
+    tool: Tool,
+) -> None:
     platform = add_moodle(tool, deployments=("1", "2"))
-    s = token(tool, platform, deep_linking=moodle_settings())
+    s = token(tool, platform, deep_linking=moodle_settings(), deployment_id="2")
+    status, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]})
+    assert status == 200
+    claims = jwt.decode(
+        re.search(r'name="JWT" value="([^"]+)"', page)[1],  # type: ignore[index]
+        options={"verify_signature": False},
+    )
+    assert claims[LTI + "deployment_id"] == "2"
+
+
+def test_a_deployment_removed_since_the_launch_is_named(tool: Tool) -> None:
+    platform = add_moodle(tool, deployments=("1",))
+    s = token(tool, platform, deep_linking=moodle_settings(), deployment_id="9")
     status, page = request(f"{tool.url}/deep-linking", {"s": s, "item": ["_home"]})
     assert status == 400
-    assert "This LMS has 2 deployments of the tool, and the tool cannot tell which one asked." in (
-        text(page)
-    )
+    assert "The deployment '9' this request came through is no longer registered" in text(page)
+    assert 'name="JWT"' not in page
 
 
 def test_a_platform_removed_meanwhile_is_named(tool: Tool) -> None:

@@ -42,6 +42,7 @@ def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> N
     tables = set(inspect(first.engine).get_table_names())
     assert {"platform", "deployment", "tool_key", "alembic_version"} <= tables
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    assert len(heads) == 1, f"migrations must form one line, found heads {heads}"
     with first.engine.connect() as connection:
         applied = set(connection.execute(text("select version_num from alembic_version")).scalars())
     assert applied == heads

@@ -1,4 +1,4 @@
-"""`serve`: run the tool with Werkzeug's threaded server and print what an LMS admin needs."""
+"""`serve`: run the tool with Werkzeug's threaded server and the score worker; print the URLs."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def tool_urls(base: str) -> list[tuple[str, str]]:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from capacity_lti.storage.delivery import start_in_thread
     from capacity_lti.web import create_app, server  # Flask loads only for this command
 
     overrides: dict[str, Any] = {}
@@ -69,5 +70,11 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         out.flush()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    server.run(app, args.host, args.port, ready)
+    # The embedded default sends grades from this process; under gunicorn, `capacity-lti worker`
+    # runs as a process of its own (docs/admin.md).
+    worker = start_in_thread(app.extensions["capacity_lti"].db, settings)
+    try:
+        server.run(app, args.host, args.port, ready)
+    finally:
+        worker.stop(timeout=15)
     return EXIT_OK

@@ -77,11 +77,7 @@ def _instructor_request() -> tuple[LearnerSession, DeepLinkingSettings]:
 
 
 def _platform(session: LearnerSession) -> tuple[PlatformRecord, str]:
-    """The session's platform and the deployment to answer for.
-
-    The session does not carry the request's deployment id; a platform with one deployment
-    (Moodle: one per registration) answers for it, several cannot be told apart.
-    """
+    """The session's platform and the deployment the deep-linking request came through."""
     platform = next((p for p in list_platforms(services().db) if p.id == session.platform_id), None)
     if platform is None:
         raise LaunchError(
@@ -92,13 +88,13 @@ def _platform(session: LearnerSession) -> tuple[PlatformRecord, str]:
             "platform-not-active",
             f"The tool's registration for this LMS is {platform.status}. " + _ASK_ADMIN,
         )
-    if len(platform.deployment_ids) != 1:
+    if session.deployment_id not in platform.deployment_ids:
         raise LaunchError(
-            "deployment-ambiguous",
-            f"This LMS has {len(platform.deployment_ids)} deployments of the tool, and the tool "
-            "cannot tell which one asked. " + _ASK_ADMIN,
+            "deployment-removed",
+            f"The deployment {session.deployment_id!r} this request came through is no longer "
+            "registered for this LMS. " + _ASK_ADMIN,
         )
-    return platform, platform.deployment_ids[0]
+    return platform, session.deployment_id
 
 
 @blueprint.get("/deep-linking")

@@ -217,6 +217,7 @@ def launch() -> BaseResponse:
             deep_linking=claims.deep_linking,
             expires_at=started + svc.settings.session_ttl_seconds,
             launched_at=started,
+            deployment_id=claims.deployment_id,
         )
     )
     log.info(

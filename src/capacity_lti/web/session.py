@@ -46,6 +46,7 @@ class LearnerSession:
     deep_linking: dict[str, Any] | None
     expires_at: int
     launched_at: int = 0
+    deployment_id: str = ""  # the launch's deployment, which a deep-linking response names
 
 
 def _b64(data: bytes) -> str:

@@ -1,7 +1,7 @@
 """score outbox: AGS scores written with their award, sent by the delivery worker
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from capacity_lti.storage.tables import UTCDateTime
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """awards: diplomas and certificates, each issued once per learner, with its credential
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from capacity_lti.storage.tables import UTCDateTime
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

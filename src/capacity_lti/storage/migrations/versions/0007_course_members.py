@@ -1,7 +1,7 @@
 """course_member: who is in which course (platform + LTI context), from launches and NRPS
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from capacity_lti.storage.tables import UTCDateTime
 
 revision = "0007"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
