@@ -12,7 +12,7 @@ from capacity_lti.cli import main
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database, open_database
 from capacity_lti.storage.platforms import add_platform
-from capacity_lti.storage.roster import note_launch
+from capacity_lti.storage.roster import note_membership
 from capacity_lti.storage.tables import Award, Completion, Learner, ResourceLink, ScoreOutbox
 
 ISSUER = "https://moodle.example.org"
@@ -54,7 +54,9 @@ def seat(db: Database) -> tuple[int, int]:
         session.add_all([learner, link])
         session.flush()
         ids = learner.id, link.id
-    note_launch(db, learner_id=ids[0], link_pk=ids[1], teaching=False)
+        note_membership(
+            session, learner_id=learner.id, platform_id=platform.id, context_id="2", teaching=False
+        )
     return ids
 
 

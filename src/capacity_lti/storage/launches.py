@@ -19,6 +19,7 @@ from capacity_lti.errors import LaunchError
 from capacity_lti.lti.claims import LaunchClaims
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.platforms import PlatformRecord, _record
+from capacity_lti.storage.roster import note_membership
 from capacity_lti.storage.tables import (
     Base,
     Deployment,
@@ -286,4 +287,12 @@ def record_launch(
         link.ags_scopes = " ".join(claims.ags_scopes)
         link.nrps_url = claims.nrps_url
     session.flush()
+    if claims.context_id:
+        note_membership(
+            session,
+            learner_id=learner.id,
+            platform_id=platform_id,
+            context_id=claims.context_id,
+            teaching=claims.instructor,
+        )
     return learner.id, (link.id if link is not None else None)

@@ -2,7 +2,7 @@
 
 A course is a platform + LTI context id, found from the instructor's own resource link.
 Its members are the learners seen at a launch from a link of that context
-(:func:`note_launch`) or listed in its NRPS roster (:func:`sync_roster`, which creates the
+(:func:`note_membership`, called by the launch) or listed in its NRPS roster (:func:`sync_roster`, which creates the
 learner row of a member who never launched: ``subject`` = the NRPS ``user_id``, the same
 value as their LTI ``sub`` on that platform). Attendance is recorded in
 :mod:`capacity_lti.storage.attendance`, for members of the course only.
@@ -101,9 +101,10 @@ def course_of(db: Database, platform_id: int, link_pk: int | None) -> Course:
         )
 
 
-def _upsert_launch(
-    session: Session, learner_id: int, platform_id: int, context_id: str, teaching: bool
+def note_membership(
+    session: Session, *, learner_id: int, platform_id: int, context_id: str, teaching: bool
 ) -> None:
+    """Remember, in the launch's transaction, that the learner launched from this course."""
     now = utcnow()
     statement = _insert(session)(CourseMember).values(
         learner_id=learner_id,
@@ -145,20 +146,6 @@ def _mark_in_roster(session: Session, course: Course, learner_ids: Sequence[int]
                 set_={"in_roster": True, "updated_at": now},
             )
         )
-
-
-def note_launch(db: Database, *, learner_id: int, link_pk: int | None, teaching: bool) -> None:
-    """Remember that the learner launched from a link of its course (nothing without a course)."""
-    if link_pk is None:
-        return
-    with db.session() as session:
-        link = session.get(ResourceLink, link_pk)
-        learner = session.get(Learner, learner_id)
-        if link is None or learner is None or not link.context_id:
-            return
-        if learner.platform_id != link.platform_id:
-            return  # never join a person to another platform's course
-        _upsert_launch(session, learner_id, link.platform_id, link.context_id, teaching)
 
 
 def _completed(session: Session, ids: Sequence[int]) -> dict[int, set[str]]:

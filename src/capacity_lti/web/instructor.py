@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from capacity_lti.awards.points import total_earned
 from capacity_lti.content import Event, Programme, negotiate
-from capacity_lti.errors import CapacityError, LaunchError, ServiceError
+from capacity_lti.errors import LaunchError, ServiceError
 from capacity_lti.lti.keys import SigningKey
 from capacity_lti.lti.nrps import NrpsClient
 from capacity_lti.lti.service_token import ServiceTokens
@@ -57,25 +57,6 @@ def _install(state: BlueprintSetupState) -> None:
     state.app.extensions[EXTENSION] = ServiceTokens(
         signing_key, timeout=svc.settings.delivery_timeout_seconds
     )
-
-
-@blueprint.after_app_request
-def _note_launch(response: Response) -> Response:
-    """After a successful launch, remember the learner as a member of the link's course."""
-    session: LearnerSession | None = g.get("capacity_session")
-    if request.endpoint == "lti.launch" and response.status_code == 303 and session is not None:
-        try:
-            roster.note_launch(
-                services().db,
-                learner_id=session.learner_id,
-                link_pk=session.resource_link_id,
-                teaching=session.instructor,
-            )
-        except CapacityError as error:  # the launch itself succeeded: do not fail it
-            log.warning(
-                "course membership not recorded for learner %d: %s", session.learner_id, error
-            )
-    return response
 
 
 @blueprint.after_request
