@@ -124,12 +124,6 @@ def tree_cpu(root: int) -> float:
     return total
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     base: str
@@ -141,14 +135,23 @@ class Server:
 def gunicorn(
     tool: Tool, workers: int, threads: int, keepalive: bool, log_path: Path
 ) -> Iterator[Server]:
-    """Serve `tool.app` under gunicorn on a free port while the block runs (stderr to a log)."""
-    port = free_port()
+    """Serve `tool.app` under gunicorn while the block runs (stderr to a log).
+
+    The listening socket is made here and handed over (``fd://``), so no other server can
+    take the port in between.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    fd = listener.fileno()
     command = [sys.executable, "-m", "gunicorn", "--chdir", str(BENCH)]
     command += ["--workers", str(workers), "--threads", str(threads)]
-    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", tool.app]
-    with log_path.open("w") as log:  # the child keeps its own copy of the file
-        process = subprocess.Popen(command, env={**os.environ, **tool.env}, stderr=log)
-    base = f"http://127.0.0.1:{port}"
+    command += ["--bind", f"fd://{fd}", "--log-level", "warning", tool.app]
+    with log_path.open("w") as log, listener:  # the child keeps its own copies of both
+        process = subprocess.Popen(
+            command, env={**os.environ, **tool.env}, stderr=log, pass_fds=(fd,)
+        )
+        base = f"http://127.0.0.1:{listener.getsockname()[1]}"
     try:
         for _ in range(300):
             if process.poll() is not None:
@@ -314,6 +317,8 @@ def print_table(results: list[Result], counts: list[int]) -> None:
                 f"  vs {r.tool.label:<34}{ours.per_second / r.per_second:>7.2f}x"
                 f"{r.cpu_ms / ours.cpu_ms:>14.2f}x"
             )
+    if not any(key == "ours" for key, _ in by):
+        return
     print("\ntargets (launches/s: >= 1.5x (b), >= 10x (a); p99 < 15 ms at 4 clients):")
     for c in counts:
         ours = by.get(("ours", c))
