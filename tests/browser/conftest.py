@@ -23,23 +23,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Playwright
 
-from tests.conftest import EXAMPLES, require
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, require
 from tests.packaging.conftest import schemas_folder
 
 HERE = Path(__file__).parent
-CHROMIUM = Path("/usr/bin/chromium")
 SCORM_AGAIN = HERE / "node_modules" / "scorm-again" / "dist"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PROGRAMME = EXAMPLES / "climate-action"
 READING = HERE / "fixtures" / "reading"  # one module without a knowledge check
 MODULE = "ghg-inventory-beginner"  # has a knowledge check and Swedish and French translations
@@ -75,19 +65,12 @@ class Package:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ModuleNotFoundError:
-        require("Python playwright is not installed: pip install -e '.[dev]'")
-    if not CHROMIUM.exists():
-        require(f"{CHROMIUM} is missing: run bash tests/browser/setup.sh")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not (SCORM_AGAIN / "scorm12.js").exists():
         require("scorm-again is not installed: run bash tests/browser/setup.sh (npm ci)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    chromium = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -21,13 +21,12 @@ from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.storage.tables import Completion, ScoreOutbox
 from capacity_lti.web import create_app
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import EXAMPLES, require
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, EXAMPLES
 from tests.lti_launch.conftest import Tool, serve
 from tests.lti_launch.platforms import MoodleLike
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext
+    from playwright.sync_api import BrowserContext, Playwright
 
 MODULE = "ghg-inventory-beginner"
 CHECK = load_programme(EXAMPLES / "climate-action").modules[MODULE].check
@@ -77,27 +76,20 @@ def cross_site_tool(
 
 
 @pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[BrowserContext]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ModuleNotFoundError:
-        require("Python playwright is not installed: pip install -e '.[dev]'")
-    if not CHROMIUM.exists():
-        require(f"{CHROMIUM} is missing: apt-get install chromium")
+def chromium(tmp_path: Path, playwright_driver: Playwright) -> Iterator[BrowserContext]:
     profile = tmp_path / "profile"
     (profile / "Default").mkdir(parents=True)
     # Chromium's own setting "Block third-party cookies", as a learner's browser may have it.
     prefs = {"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}}
     (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
-        )
-        yield context
-        context.close()
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
+    )
+    yield context
+    context.close()
 
 
 def test_a_learner_completes_a_module_in_a_cross_site_frame_without_cookies(

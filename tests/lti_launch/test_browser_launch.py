@@ -22,24 +22,14 @@ from flask import url_for
 from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.web import create_app
-from tests.conftest import require
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.lti_launch.conftest import Tool, probe, serve
 from tests.lti_launch.platforms import MoodleLike
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext
+    from playwright.sync_api import BrowserContext, Playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP localhost 127.0.0.1",
-]
+ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP localhost 127.0.0.1"]
 
 
 @dataclass
@@ -68,22 +58,17 @@ class Recorder:
 
 
 @contextmanager
-def chromium_context(profile: Path, block_third_party: bool) -> Iterator[BrowserContext]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ModuleNotFoundError:
-        require("Python playwright is not installed: pip install -e '.[dev]'")
-    if not CHROMIUM.exists():
-        require(f"{CHROMIUM} is missing: apt-get install chromium")
+def chromium_context(
+    playwright: Playwright, profile: Path, block_third_party: bool
+) -> Iterator[BrowserContext]:
     (profile / "Default").mkdir(parents=True)
     preferences = {"profile": {"cookie_controls_mode": 1 if block_third_party else 0}}
     (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        yield context
-        context.close()
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=str(CHROMIUM), args=ARGS, headless=True
+    )
+    yield context
+    context.close()
 
 
 @pytest.fixture
@@ -130,10 +115,15 @@ def _tool_requests(recorder: Recorder) -> list[dict[str, Any]]:
 
 
 def test_launch_and_navigation_without_third_party_cookies(
-    framed: tuple[Tool, Recorder], moodle: MoodleLike, tmp_path: Path
+    framed: tuple[Tool, Recorder],
+    moodle: MoodleLike,
+    tmp_path: Path,
+    playwright_driver: Playwright,
 ) -> None:
     tool, recorder = framed
-    with chromium_context(tmp_path / "profile", block_third_party=True) as context:
+    with chromium_context(
+        playwright_driver, tmp_path / "profile", block_third_party=True
+    ) as context:
         page, frame = open_course(context, moodle, tool)
         tool_frame = page.frame(name="tool")
         assert tool_frame is not None
@@ -160,10 +150,15 @@ def test_launch_and_navigation_without_third_party_cookies(
 
 
 def test_control_with_third_party_cookies_allowed_the_cookie_comes_back(
-    framed: tuple[Tool, Recorder], moodle: MoodleLike, tmp_path: Path
+    framed: tuple[Tool, Recorder],
+    moodle: MoodleLike,
+    tmp_path: Path,
+    playwright_driver: Playwright,
 ) -> None:
     tool, recorder = framed
-    with chromium_context(tmp_path / "profile", block_third_party=False) as context:
+    with chromium_context(
+        playwright_driver, tmp_path / "profile", block_third_party=False
+    ) as context:
         open_course(context, moodle, tool)
     launch = next(e for e in recorder.seen if e["path"] == "/launch")
     assert launch["status"] == 303
@@ -172,12 +167,17 @@ def test_control_with_third_party_cookies_allowed_the_cookie_comes_back(
 
 
 def test_platform_storage_binds_the_login_to_the_browser(
-    framed: tuple[Tool, Recorder], moodle: MoodleLike, tmp_path: Path
+    framed: tuple[Tool, Recorder],
+    moodle: MoodleLike,
+    tmp_path: Path,
+    playwright_driver: Playwright,
 ) -> None:
     """Canvas-style: lti_storage_target names a frame that answers lti.put_data / lti.get_data."""
     tool, recorder = framed
     moodle.storage_target = "post_message_forwarding"
-    with chromium_context(tmp_path / "profile", block_third_party=True) as context:
+    with chromium_context(
+        playwright_driver, tmp_path / "profile", block_third_party=True
+    ) as context:
         page, _ = open_course(context, moodle, tool)
         assert page.evaluate("window.storageLog") == ["lti.put_data", "lti.get_data"]
     steps = [(e["method"], e["path"], e["status"]) for e in _tool_requests(recorder)][:3]

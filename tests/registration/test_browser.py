@@ -16,27 +16,19 @@ import pytest
 
 from capacity_lti.storage.platforms import list_platforms
 from capacity_lti.web.session import LearnerSession, issue_token
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import require
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.registration.conftest import Tool
 from tests.registration.moodle import FakeMoodle
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ModuleNotFoundError:
-        require("Python playwright is not installed: pip install -e '.[dev]'")
-    if not CHROMIUM.exists():
-        require(f"{CHROMIUM} is missing: apt-get install chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    chromium = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
