@@ -21,6 +21,7 @@ LABELS = [
     "Launch / redirect URL:",
     "Deep-linking URL:",
     "Public keyset (JWKS) URL:",
+    "Canvas developer-key JSON URL:",
 ]
 
 
@@ -36,11 +37,11 @@ def test_serve_prints_urls_and_serves_the_jwks(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(7)]
+        lines = [process.stdout.readline() for _ in range(8)]
         assert lines[0].startswith("capacity-lti serving 'climate-action' at http://127.0.0.1:")
         base = lines[0].rsplit(" at ", 1)[1].strip()
         urls = {}
-        for label, line in zip(LABELS, lines[1:6], strict=True):
+        for label, line in zip(LABELS, lines[1:7], strict=True):
             assert line.strip().startswith(label), line
             urls[label] = line.split()[-1]
         assert urls == {
@@ -49,8 +50,11 @@ def test_serve_prints_urls_and_serves_the_jwks(tmp_path: Path) -> None:
             "Launch / redirect URL:": base + "/launch",
             "Deep-linking URL:": base + "/launch",
             "Public keyset (JWKS) URL:": base + "/.well-known/jwks.json",
+            "Canvas developer-key JSON URL:": base + "/lti/canvas.json",
         }
-        assert lines[6] == "Stop with Ctrl+C.\n"
+        assert lines[7] == "Stop with Ctrl+C.\n"
+        canvas = requests.get(urls["Canvas developer-key JSON URL:"], timeout=10).json()
+        assert canvas["target_link_uri"] == urls["Launch / redirect URL:"]
         keys = requests.get(urls["Public keyset (JWKS) URL:"], timeout=10).json()["keys"]
         assert [k["alg"] for k in keys] == ["RS256"]
         assert (

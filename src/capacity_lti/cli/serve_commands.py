@@ -45,6 +45,7 @@ def tool_urls(base: str) -> list[tuple[str, str]]:
         ("Launch / redirect URL", f"{base}/launch"),
         ("Deep-linking URL", f"{base}/launch"),
         ("Public keyset (JWKS) URL", f"{base}/.well-known/jwks.json"),
+        ("Canvas developer-key JSON URL", f"{base}/lti/canvas.json"),
     ]
 
 

@@ -17,6 +17,7 @@ from capacity_lti.storage import open_database
 from capacity_lti.storage.keys import ensure_key, key_ring
 from capacity_lti.storage.launches import tool_secret
 from capacity_lti.web import (
+    canvas,
     deep_linking,
     errors,
     instructor,
@@ -36,6 +37,7 @@ BLUEPRINTS: list[Blueprint] = [
     learner.blueprint,
     verify.blueprint,
     instructor.blueprint,
+    canvas.blueprint,
 ]
 
 _CHECKOUT_EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "climate-action"
