@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import requests
 
 from capacity_lti.cli.serve_commands import tool_urls
@@ -144,8 +145,11 @@ def test_public_url_moves_every_url_and_matches_the_login_s_redirect_uri(serve: 
     assert parse_qs(location.query)["redirect_uri"] == [document["target_link_uri"]]
 
 
-def test_the_json_declares_what_dynamic_registration_declares(serve: Serve) -> None:
-    tool = serve()
+@pytest.mark.parametrize("public_url", [None, "https://tool.example.org"])
+def test_the_json_declares_what_dynamic_registration_declares(
+    serve: Serve, public_url: str | None
+) -> None:
+    tool = serve(public_url=public_url)
     platform = FakeMoodle(product="canvas")  # a platform whose configuration says "canvas"
     try:
         query = {
@@ -161,6 +165,9 @@ def test_the_json_declares_what_dynamic_registration_declares(serve: Serve) -> N
     document = requests.get(tool.url + "/lti/canvas.json", timeout=10).json()
     extension = document["extensions"][0]
     configuration = sent[TOOL_CONFIGURATION]
+    base = public_url or tool.url
+    assert sent["initiate_login_uri"] == base + "/lti/login"
+    assert sent["redirect_uris"] == [base + "/launch"]
     assert document["title"] == sent["client_name"]
     assert document["oidc_initiation_url"] == sent["initiate_login_uri"]
     assert [document["target_link_uri"]] == sent["redirect_uris"]

@@ -24,6 +24,7 @@ from capacity_lti.errors import ConfigError
 from capacity_lti.lti.registration import Registration, ToolDescription, register
 from capacity_lti.storage.platforms import PlatformRecord, add_platform, list_platforms
 from capacity_lti.web.services import services
+from capacity_lti.web.urls import external_url
 
 blueprint = Blueprint("registration", __name__)
 log = logging.getLogger("capacity_lti.web.registration")
@@ -90,10 +91,10 @@ def tool_description() -> ToolDescription:
     return ToolDescription(
         name=pick(programme.title, chain)[:100],
         description=pick(programme.description, chain)[:1000],
-        login_url=url_for("lti.login", _external=True),
-        launch_url=url_for("lti.launch", _external=True),
-        jwks_url=url_for("lti.jwks", _external=True),
-        logo_url=url_for("registration.logo", _external=True),
+        login_url=external_url("lti.login"),
+        launch_url=external_url("lti.launch"),
+        jwks_url=external_url("lti.jwks"),
+        logo_url=external_url("registration.logo"),
     )
 
 
