@@ -40,29 +40,28 @@ def _refuse(reason: str, message: str) -> LaunchError:
     return LaunchError(reason, message)
 
 
-def unverified_header(token: str) -> dict[str, Any]:
-    """The JOSE header, read without trusting it (to find `kid` and `alg`)."""
-    try:
-        return jwt.get_unverified_header(token)
-    except jwt.DecodeError:
-        raise _refuse(
-            "not-a-jwt",
-            "The launch did not carry a valid LTI 1.3 token. Please open the activity again from your course.",
-        ) from None
+_NOT_A_JWT = "The launch did not carry a valid LTI 1.3 token. Please open the activity again from your course."
 
 
-def unverified_claims(token: str) -> dict[str, Any]:
-    """The claims, read without verification, only to find which platform sent them."""
+@dataclass(frozen=True)
+class UnverifiedToken:
+    """A token's JOSE header and claims, read once without trusting them: the claims say
+    which platform sent it, the header which of its keys signed it (`kid`, `alg`)."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
+def read_unverified(token: str) -> UnverifiedToken:
+    """Decode the token's header and claims (no verification); LaunchError when it is no JWT."""
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.DecodeError:
-        raise _refuse(
-            "not-a-jwt",
-            "The launch did not carry a valid LTI 1.3 token. Please open the activity again from your course.",
-        ) from None
+        decoded = jwt.decode_complete(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        raise _refuse("not-a-jwt", _NOT_A_JWT) from None
+    header, claims = decoded["header"], decoded["payload"]
     if not isinstance(claims, dict):
         raise _refuse("not-a-jwt", "The launch token has no claims.")
-    return claims
+    return UnverifiedToken(header, claims)
 
 
 class KeySets:
@@ -175,10 +174,19 @@ _JWT_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
 
 
 def verify_id_token(
-    token: str, platform: PlatformKeys, keys: KeySets, *, leeway: int
+    token: str,
+    platform: PlatformKeys,
+    keys: KeySets,
+    *,
+    leeway: int,
+    header: Mapping[str, Any] | None = None,
 ) -> VerifiedLaunch:
-    """Verify signature (RS256 only), iss, aud/azp, exp/iat with `leeway` seconds, and LTI claims."""
-    header = unverified_header(token)
+    """Verify signature (RS256 only), iss, aud/azp, exp/iat with `leeway` seconds, and LTI claims.
+
+    `header`: the token's header when the caller has already read it (see read_unverified).
+    """
+    if header is None:
+        header = read_unverified(token).header
     if header.get("alg") != "RS256":
         raise _refuse(
             "alg-not-allowed",
@@ -207,10 +215,7 @@ def verify_id_token(
         for kind, reason, message in _JWT_ERRORS:
             if isinstance(exc, kind):
                 raise _refuse(reason, message) from None
-        raise _refuse(
-            "not-a-jwt",
-            "The launch did not carry a valid LTI 1.3 token. Please open the activity again from your course.",
-        ) from None
+        raise _refuse("not-a-jwt", _NOT_A_JWT) from None
     _check_azp(claims, platform.client_id)
     _check_lti_claims(claims)
     return VerifiedLaunch(claims)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.claims import LaunchClaims
 from capacity_lti.storage.engine import Database
-from capacity_lti.storage.platforms import PlatformRecord, _record
+from capacity_lti.storage.platforms import PlatformRecord, select_platforms
 from capacity_lti.storage.roster import note_membership
 from capacity_lti.storage.tables import (
     Base,
@@ -28,16 +29,22 @@ from capacity_lti.storage.tables import (
     Platform,
     ResourceLink,
     ToolSecret,
+    utcnow,
 )
 
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
 
 
+def _dialect_insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """INSERT with ON CONFLICT clauses (SQLite >= 3.35 and PostgreSQL; RETURNING on both)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
 def _insert_missing(session: Session, model: type[Base], **values: object) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, so two concurrent first launches both succeed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    session.execute(_dialect_insert(session, model).values(**values).on_conflict_do_nothing())
 
 
 def tool_secret(db: Database, name: str = SESSION_SECRET) -> bytes:
@@ -70,14 +77,8 @@ class PendingLoginRecord:
     storage_target: str | None
 
 
-def _candidates(session: Session, issuer: str) -> list[Platform]:
-    statement = (
-        select(Platform)
-        .options(selectinload(Platform.deployments))
-        .where(Platform.issuer == issuer)
-        .order_by(Platform.id)
-    )
-    found = list(session.scalars(statement))
+def _candidates(session: Session, issuer: str) -> list[PlatformRecord]:
+    found = select_platforms(session, Platform.issuer == issuer)
     if not found:
         raise LaunchError(
             "unknown-issuer",
@@ -86,13 +87,13 @@ def _candidates(session: Session, issuer: str) -> list[Platform]:
     return found
 
 
-def _active(row: Platform) -> PlatformRecord:
-    if row.status != "active":
+def _active(record: PlatformRecord) -> PlatformRecord:
+    if record.status != "active":
         raise LaunchError(
             "platform-not-active",
-            f"The tool's registration for this LMS is {row.status}. " + _ASK_ADMIN,
+            f"The tool's registration for this LMS is {record.status}. " + _ASK_ADMIN,
         )
-    return _record(row)
+    return record
 
 
 def login_platform(session: Session, issuer: str, client_id: str | None) -> PlatformRecord:
@@ -142,8 +143,8 @@ def start_login(
 ) -> None:
     """Keep a new login's state and nonce; purge logins long expired."""
     session.execute(delete(PendingLogin).where(PendingLogin.expires_at < now - KEEP_USED))
-    session.add(
-        PendingLogin(
+    session.execute(
+        insert(PendingLogin).values(
             state=login.state,
             nonce=login.nonce,
             platform_id=login.platform_id,
@@ -154,7 +155,22 @@ def start_login(
     )
 
 
-def _stale(row: PendingLogin | None, now: datetime) -> LaunchError | None:
+_LOGIN = select(
+    PendingLogin.state,
+    PendingLogin.nonce,
+    PendingLogin.platform_id,
+    PendingLogin.browser_hash,
+    PendingLogin.storage_target,
+    PendingLogin.expires_at,
+    PendingLogin.used_at,
+)
+
+
+def _login_row(session: Session, state: str) -> Row[*tuple[Any, ...]] | None:
+    return session.execute(_LOGIN.where(PendingLogin.state == state)).first()
+
+
+def _stale(row: Row[*tuple[Any, ...]] | None, now: datetime) -> LaunchError | None:
     again = "Please open the activity again from your course."
     if row is None:
         return LaunchError(
@@ -169,7 +185,7 @@ def _stale(row: PendingLogin | None, now: datetime) -> LaunchError | None:
 
 def pending_login(session: Session, state: str, *, now: datetime) -> PendingLoginRecord:
     """A login in flight, not yet used and not expired; LaunchError otherwise."""
-    row = session.get(PendingLogin, state)
+    row = _login_row(session, state)
     problem = _stale(row, now)
     if problem is not None:
         raise problem
@@ -198,8 +214,7 @@ def consume_login(session: Session, state: str, nonce: str, *, now: datetime) ->
     )
     if getattr(claimed, "rowcount", 0) == 1:
         return
-    row = session.get(PendingLogin, state)
-    problem = _stale(row, now)
+    problem = _stale(_login_row(session, state), now)
     if problem is not None:
         raise problem
     replayed = session.scalar(
@@ -239,60 +254,53 @@ def admit_deployment(
     )
 
 
+def _upsert_id(
+    session: Session, model: type[Learner | ResourceLink], keys: dict[str, object], **values: object
+) -> int:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values RETURNING id: one statement, and
+    concurrent first launches each get the one row."""
+    statement = _dialect_insert(session, model).values(**keys, **values)
+    upsert = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
+    found = session.execute(upsert.returning(model.id)).scalar_one()
+    return int(found)
+
+
 def record_launch(
     session: Session, platform_id: int, claims: LaunchClaims, module_id: str | None
 ) -> tuple[int, int | None]:
     """Upsert the learner and (for a resource-link launch) the link; return their ids."""
-    now = datetime.now(UTC)
-    learner = session.scalar(
-        select(Learner).where(Learner.platform_id == platform_id, Learner.subject == claims.subject)
+    now = utcnow()
+    learner_id = _upsert_id(
+        session,
+        Learner,
+        {"platform_id": platform_id, "subject": claims.subject},
+        name=claims.name[:255],
+        email=claims.email[:255],
+        last_launch_at=now,
     )
-    if learner is None:
-        _insert_missing(session, Learner, platform_id=platform_id, subject=claims.subject)
-        learner = session.scalars(
-            select(Learner).where(
-                Learner.platform_id == platform_id, Learner.subject == claims.subject
-            )
-        ).one()
-    learner.name = claims.name[:255]
-    learner.email = claims.email[:255]
-    learner.last_launch_at = now
-    link: ResourceLink | None = None
+    link_id: int | None = None
     if claims.link_id is not None:
-        link = session.scalar(
-            select(ResourceLink).where(
-                ResourceLink.platform_id == platform_id, ResourceLink.link_id == claims.link_id
-            )
+        link_id = _upsert_id(
+            session,
+            ResourceLink,
+            {"platform_id": platform_id, "link_id": claims.link_id},
+            deployment_id=claims.deployment_id,
+            title=claims.link_title,
+            context_id=claims.context_id,
+            context_title=claims.context_title,
+            module_id=module_id,
+            ags_lineitem=claims.ags_lineitem,
+            ags_lineitems=claims.ags_lineitems,
+            ags_scopes=" ".join(claims.ags_scopes),
+            nrps_url=claims.nrps_url,
+            updated_at=now,
         )
-        if link is None:
-            _insert_missing(
-                session,
-                ResourceLink,
-                platform_id=platform_id,
-                link_id=claims.link_id,
-                deployment_id=claims.deployment_id,
-            )
-            link = session.scalars(
-                select(ResourceLink).where(
-                    ResourceLink.platform_id == platform_id, ResourceLink.link_id == claims.link_id
-                )
-            ).one()
-        link.deployment_id = claims.deployment_id
-        link.title = claims.link_title
-        link.context_id = claims.context_id
-        link.context_title = claims.context_title
-        link.module_id = module_id
-        link.ags_lineitem = claims.ags_lineitem
-        link.ags_lineitems = claims.ags_lineitems
-        link.ags_scopes = " ".join(claims.ags_scopes)
-        link.nrps_url = claims.nrps_url
-    session.flush()
     if claims.context_id:
         note_membership(
             session,
-            learner_id=learner.id,
+            learner_id=learner_id,
             platform_id=platform_id,
             context_id=claims.context_id,
             teaching=claims.instructor,
         )
-    return learner.id, (link.id if link is not None else None)
+    return learner_id, link_id

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from capacity_lti.errors import ConfigError
 from capacity_lti.storage.engine import Database
@@ -89,15 +90,54 @@ def add_platform(
         ) from None
 
 
-def _query(session: Session, issuer: str, client_id: str | None) -> list[Platform]:
+_COLUMNS = (
+    Platform.id,
+    Platform.issuer,
+    Platform.client_id,
+    Platform.name,
+    Platform.auth_login_url,
+    Platform.auth_token_url,
+    Platform.key_set_url,
+    Platform.auth_audience,
+    Platform.status,
+)
+
+
+def select_platforms(session: Session, *where: ColumnElement[bool]) -> list[PlatformRecord]:
+    """The platforms matching `where` (all when none), by id, each with its deployment ids:
+    one Core query (platform LEFT JOIN deployment), no ORM objects."""
     statement = (
-        select(Platform)
-        .options(selectinload(Platform.deployments))
-        .where(Platform.issuer == issuer)
+        select(*_COLUMNS, Deployment.deployment_id)
+        .outerjoin(Deployment, Deployment.platform_id == Platform.id)
+        .where(*where)
+        .order_by(Platform.id, Deployment.id)
     )
+    records = []
+    for _, group in groupby(session.execute(statement), key=lambda row: row.id):
+        rows = list(group)
+        first = rows[0]
+        records.append(
+            PlatformRecord(
+                id=first.id,
+                issuer=first.issuer,
+                client_id=first.client_id,
+                name=first.name,
+                auth_login_url=first.auth_login_url,
+                auth_token_url=first.auth_token_url,
+                key_set_url=first.key_set_url,
+                auth_audience=first.auth_audience,
+                status=first.status,
+                deployment_ids=tuple(r.deployment_id for r in rows if r.deployment_id is not None),
+            )
+        )
+    return records
+
+
+def _query(session: Session, issuer: str, client_id: str | None) -> list[PlatformRecord]:
+    where = [Platform.issuer == issuer]
     if client_id is not None:
-        statement = statement.where(Platform.client_id == client_id)
-    return list(session.scalars(statement.order_by(Platform.id)))
+        where.append(Platform.client_id == client_id)
+    return select_platforms(session, *where)
 
 
 def find_platform(db: Database, issuer: str, client_id: str | None = None) -> PlatformRecord:
@@ -114,15 +154,12 @@ def find_platform(db: Database, issuer: str, client_id: str | None = None) -> Pl
             raise ConfigError(
                 f"issuer {issuer!r} has several client ids ({ids}): name one with --client-id"
             )
-        return _record(rows[0])
+        return rows[0]
 
 
 def list_platforms(db: Database) -> list[PlatformRecord]:
     with db.session() as session:
-        rows = session.scalars(
-            select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.id)
-        )
-        return [_record(row) for row in rows]
+        return select_platforms(session)
 
 
 def remove_platform(db: Database, issuer: str, client_id: str | None = None) -> PlatformRecord:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.claims import LaunchClaims, parse_claims
-from capacity_lti.lti.idtoken import DEEP_LINKING, unverified_claims, verify_id_token
+from capacity_lti.lti.idtoken import DEEP_LINKING, read_unverified, verify_id_token
 from capacity_lti.lti.oidc import (
     LOGIN_TTL_SECONDS,
     authentication_url,
@@ -184,11 +184,12 @@ def launch() -> BaseResponse:
         raise LaunchError("no-id-token", "The launch carried no LTI token. " + _AGAIN)
     if not state:
         raise LaunchError("no-state", "The launch carried no sign-in state. " + _AGAIN)
-    unverified = unverified_claims(token)
+    unverified = read_unverified(token)  # decoded once: claims find the platform, header the key
+    claimed = unverified.claims
     now = datetime.now(UTC)
     with svc.db.session() as session:
         platform = launch_platform(
-            session, str(unverified.get("iss", "")), unverified.get("aud"), unverified.get("azp")
+            session, str(claimed.get("iss", "")), claimed.get("aud"), claimed.get("azp")
         )
         record = pending_login(session, state, now=now)
     if record.platform_id != platform.id:
@@ -198,7 +199,13 @@ def launch() -> BaseResponse:
     page = _binding(record, origin(platform.auth_login_url))
     if page is not None:
         return page
-    verified = verify_id_token(token, platform, svc.keysets, leeway=svc.settings.leeway_seconds)
+    verified = verify_id_token(
+        token,
+        platform,
+        svc.keysets,
+        leeway=svc.settings.leeway_seconds,
+        header=unverified.header,
+    )
     claims = parse_claims(verified.claims)
     endpoint, values = _route(claims)
     with svc.db.session() as session:  # one transaction: used once, recorded once
