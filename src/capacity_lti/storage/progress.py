@@ -17,7 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, inspect, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    CursorResult,
+    Integer,
+    Row,
+    bindparam,
+    inspect,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,7 +81,8 @@ class LearnerProgress:
     recommended_path: str | None
 
 
-def _state(row: ModuleProgress | None, module_id: str) -> ModuleState:
+def _state(row: ModuleProgress | Row[Any] | None, module_id: str) -> ModuleState:
+    """The state in a progress row (an ORM object, or a plain row of its columns)."""
     if row is None:
         return ModuleState(module_id, frozenset(), None, 0, None, False, None)
     answers = None
@@ -121,31 +134,50 @@ def _locked(session: Session, learner_id: int, module_id: str) -> ModuleProgress
     return session.scalars(query).one()
 
 
+_MODULE = select(*ModuleProgress.__table__.columns).where(
+    ModuleProgress.learner_id == bindparam("learner_id"),
+    ModuleProgress.module_id == bindparam("module_id"),
+)
+
+
 def module_state(db: Database, learner_id: int, module_id: str) -> ModuleState:
-    with db.session() as session:
-        row = session.scalars(
-            select(ModuleProgress).where(
-                ModuleProgress.learner_id == learner_id, ModuleProgress.module_id == module_id
-            )
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            _MODULE, {"learner_id": learner_id, "module_id": module_id}
         ).one_or_none()
-        return _state(row, module_id)
+    return _state(row, module_id)
+
+
+# The home's whole read in one statement: (kind, id, answers) rows of the learner's
+# completions, started modules and self-assessment (its id: the path it recommends).
+_LEARNER: BindParameter[int] = bindparam("learner_id", type_=Integer)
+_PROGRESS: CompoundSelect[str, Any, Any] = union_all(
+    select(literal_column("'completed'"), Completion.item_id, null()).where(
+        Completion.learner_id == _LEARNER
+    ),
+    select(literal_column("'started'"), ModuleProgress.module_id, null()).where(
+        ModuleProgress.learner_id == _LEARNER
+    ),
+    select(literal_column("'assessment'"), SelfAssessment.path_id, SelfAssessment.answers).where(
+        SelfAssessment.learner_id == _LEARNER
+    ),
+)
 
 
 def learner_progress(db: Database, learner_id: int) -> LearnerProgress:
-    with db.session() as session:
-        completed = session.scalars(
-            select(Completion.item_id).where(Completion.learner_id == learner_id)
-        ).all()
-        started = session.scalars(
-            select(ModuleProgress.module_id).where(ModuleProgress.learner_id == learner_id)
-        ).all()
-        assessment = session.get(SelfAssessment, learner_id)
-        return LearnerProgress(
-            completed=frozenset(completed),
-            started=frozenset(started),
-            assessment=json.loads(assessment.answers) if assessment else {},
-            recommended_path=assessment.path_id if assessment else None,
-        )
+    with db.engine.connect() as connection:
+        rows = connection.execute(_PROGRESS, {"learner_id": learner_id}).all()
+    completed = frozenset(item for kind, item, _ in rows if kind == "completed")
+    started = frozenset(item for kind, item, _ in rows if kind == "started")
+    assessment = next(
+        ((path, answers) for kind, path, answers in rows if kind == "assessment"), None
+    )
+    return LearnerProgress(
+        completed=completed,
+        started=started,
+        assessment=json.loads(assessment[1]) if assessment else {},
+        recommended_path=assessment[0] if assessment else None,
+    )
 
 
 def mark_seen(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, abort, g, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, g, render_template, request, send_from_directory
 from flask.blueprints import BlueprintSetupState
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -20,6 +20,7 @@ from capacity_lti.content import SECTIONS, Module, Programme, negotiate
 from capacity_lti.errors import LaunchError
 from capacity_lti.packaging.markup import prepare
 from capacity_lti.storage import progress
+from capacity_lti.web import learner_parts
 from capacity_lti.web import learner_view as view
 from capacity_lti.web.services import services
 from capacity_lti.web.session import (
@@ -133,12 +134,13 @@ def home() -> str:
     svc = services()
     record = progress.learner_progress(svc.db, session.learner_id)
     language = _language(session)
+    row = learner_parts.rows(svc.programme, language)
     return _render(
         "learner/home.html",
         session,
-        paths=view.paths(svc.programme, language, record),
-        themes=view.catalogue(svc.programme, language, record),
-        events=view.events(svc.programme, language, record),
+        paths=view.paths(svc.programme, language, record, row),
+        themes=view.catalogue(svc.programme, language, record, row),
+        events=view.events(svc.programme, record, row),
         earned=total_earned(svc.programme, record.completed),
         possible=svc.programme.points_possible(),
         record=record,
@@ -153,8 +155,7 @@ def module(module_id: str) -> str:
     state = progress.module_state(svc.db, session.learner_id, module_id)
     record = progress.learner_progress(svc.db, session.learner_id)
     language = _language(session)
-    urls = {a: url_for("learner.asset", asset=a) for a in svc.programme.assets}
-    blocks = view.sections(found, language, state.seen, urls)
+    blocks = learner_parts.sections(svc.programme, found, language, state.seen)
     questions = view.questions(found, language, state)
     return _render(
         "learner/module.html",
@@ -274,9 +275,9 @@ def event(event_id: str) -> str:
     if found is None:
         raise LaunchError("unknown-module", gettext("This event is not part of the programme."))
     record = progress.learner_progress(svc.db, session.learner_id)
-    urls = {a: url_for("learner.asset", asset=a) for a in svc.programme.assets}
     language = _language(session)
     description, description_lang = language.pick(found.description)
+    urls = learner_parts.asset_urls(svc.programme)
     return _render(
         "learner/event.html",
         session,

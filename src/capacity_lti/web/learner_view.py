@@ -9,8 +9,8 @@ the templates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Set
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
@@ -105,10 +105,11 @@ class SectionView:
         return all(block.seen for block in self.blocks)
 
 
-def sections(
-    module: Module, language: Language, seen: Set[str], urls: Mapping[str, str]
-) -> list[SectionView]:
-    """The module's sections in order, each block in the best language available for it."""
+def sections(module: Module, language: Language, urls: Mapping[str, str]) -> list[SectionView]:
+    """The module's sections in order, each block in the best language available for it.
+
+    No block is marked seen yet: `with_seen` marks those one learner saw.
+    """
     views = []
     for section in SECTIONS:
         blocks = []
@@ -123,7 +124,7 @@ def sections(
                     heading=HEADINGS[key] if section.parts else None,
                     html=Markup(prepare(html, urls)),  # noqa: S704 (sanitised by content.markdown)
                     lang=lang,
-                    seen=key in seen,
+                    seen=False,
                 )
             )
         if blocks:
@@ -131,6 +132,14 @@ def sections(
                 SectionView(section.key, "s-" + section.key, HEADINGS[section.key], tuple(blocks))
             )
     return views
+
+
+def with_seen(views: Iterable[SectionView], seen: Set[str]) -> list[SectionView]:
+    """The same sections with the blocks of `seen` marked seen."""
+    return [
+        replace(view, blocks=tuple(replace(b, seen=b.key in seen) for b in view.blocks))
+        for view in views
+    ]
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,8 @@ def questions(module: Module, language: Language, state: ModuleState) -> list[Qu
 
 @dataclass(frozen=True)
 class ItemRow:
+    """What the `_items.html` macro shows of one module or event."""
+
     id: str
     endpoint: str  # "learner.module" or "learner.event"
     title: str
@@ -198,6 +209,9 @@ class ItemRow:
     status: Status
 
 
+RowHtml = Callable[[str, Status], Markup]  # (item id, its status) -> the rendered row
+
+
 @dataclass(frozen=True)
 class PathView:
     id: str
@@ -205,30 +219,35 @@ class PathView:
     title_lang: str | None
     description: str
     description_lang: str | None
-    rows: tuple[ItemRow, ...]
+    rows: tuple[Markup, ...]
     progress: PathProgress
     recommended: bool
 
 
-def item_row(
-    programme: Programme, language: Language, item_id: str, record: LearnerProgress
-) -> ItemRow:
+def item_row(programme: Programme, language: Language, item_id: str, status: Status) -> ItemRow:
     item = programme.item(item_id)
     is_module = item_id in programme.modules
     kind = item.level.value if isinstance(item, Module) else item.kind.value
+    title, title_lang = language.pick(item.title)
     return ItemRow(
         id=item.id,
         endpoint="learner.module" if is_module else "learner.event",
-        title=language.pick(item.title)[0],
-        title_lang=language.pick(item.title)[1],
+        title=title,
+        title_lang=title_lang,
         label=LABELS[kind],
         minutes=item.minutes,
         points=item.points,
-        status=item_status(item.id, record.completed, record.started),
+        status=status,
     )
 
 
-def paths(programme: Programme, language: Language, record: LearnerProgress) -> list[PathView]:
+def _rows(item_ids: Iterable[str], record: LearnerProgress, row: RowHtml) -> tuple[Markup, ...]:
+    return tuple(row(i, item_status(i, record.completed, record.started)) for i in item_ids)
+
+
+def paths(
+    programme: Programme, language: Language, record: LearnerProgress, row: RowHtml
+) -> list[PathView]:
     views = []
     for path in programme.paths:
         title, title_lang = language.pick(path.title)
@@ -240,7 +259,7 @@ def paths(programme: Programme, language: Language, record: LearnerProgress) -> 
                 title_lang=title_lang,
                 description=description,
                 description_lang=description_lang,
-                rows=tuple(item_row(programme, language, i, record) for i in path.items),
+                rows=_rows(path.items, record, row),
                 progress=path_progress(programme, path.id, record.completed),
                 recommended=path.id == record.recommended_path,
             )
@@ -252,20 +271,20 @@ def paths(programme: Programme, language: Language, record: LearnerProgress) -> 
 class ThemeView:
     title: str
     title_lang: str | None
-    rows: tuple[ItemRow, ...]
+    rows: tuple[Markup, ...]
 
 
-def catalogue(programme: Programme, language: Language, record: LearnerProgress) -> list[ThemeView]:
+def catalogue(
+    programme: Programme, language: Language, record: LearnerProgress, row: RowHtml
+) -> list[ThemeView]:
     """Every module by theme, so that each is reachable whatever the paths hold."""
     views = []
     for theme in programme.themes:
-        rows = tuple(
-            item_row(programme, language, m.id, record) for m in programme.theme_modules(theme.id)
-        )
+        rows = _rows((m.id for m in programme.theme_modules(theme.id)), record, row)
         if rows:
             views.append(ThemeView(*language.pick(theme.title), rows))
     return views
 
 
-def events(programme: Programme, language: Language, record: LearnerProgress) -> list[ItemRow]:
-    return [item_row(programme, language, e, record) for e in programme.events]
+def events(programme: Programme, record: LearnerProgress, row: RowHtml) -> tuple[Markup, ...]:
+    return _rows(programme.events, record, row)
