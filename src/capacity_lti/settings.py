@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         ge=300,
         description="how long a rotated-out tool key stays in the JWKS (longer than any token it signed)",
     )
+    key_recheck_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="how often a running tool looks for rotated keys (one small query); "
+        "'capacity-lti keys rotate' takes effect in every process within this time",
+    )
     schemas: Path | None = Field(
         default=None, description="folder of official SCORM/cmi5 XSDs to validate packages against"
     )

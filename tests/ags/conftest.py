@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database, open_database
-from capacity_lti.storage.keys import ensure_key, key_ring
+from capacity_lti.storage.keys import KeyStore, ensure_key
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.storage.tables import Learner, ResourceLink
 from tests.ags.fake_lms import LINEITEM, LINEITEM_READ, SCORE, FakeMoodle, Running
@@ -55,7 +55,7 @@ def tool_db(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def tool_jwks(tool_db: Database) -> Iterator[str]:
     """The tool's JWKS served over HTTP, as the web app does, for the LMS to fetch."""
-    document = json.dumps(key_ring(tool_db, timedelta(hours=1)).jwks()).encode()
+    document = json.dumps(KeyStore(tool_db, timedelta(hours=1)).ring().jwks()).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:

@@ -149,6 +149,7 @@ class FakeMoodle:
     revoked: set[str] = field(default_factory=set)
     issued: dict[str, str] = field(default_factory=dict)
     seen_jti: set[str] = field(default_factory=set)
+    assertions: list[str] = field(default_factory=list)  # every client assertion received
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -199,6 +200,7 @@ class FakeMoodle:
 
     def token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         self.token_requests += 1
+        self.assertions.append(form.get("client_assertion", ""))
         requested = set(form.get("scope", "").split())
         allowed = requested & self.granted
         if not allowed:

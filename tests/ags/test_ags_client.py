@@ -11,7 +11,7 @@ from capacity_lti.errors import ServiceError
 from capacity_lti.lti.ags import AgsClient, GradeTarget, Score, scores_url
 from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint, retry_after
 from capacity_lti.storage import Database
-from capacity_lti.storage.keys import key_ring
+from capacity_lti.storage.keys import KeyStore
 from tests.ags.fake_lms import LINEITEM_READ, SCORE, FakeMoodle
 
 STAMP = datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC)
@@ -56,7 +56,7 @@ pytestmark_db = pytest.mark.parametrize("database_url", ["sqlite"], indirect=Tru
 
 
 def client(db: Database) -> AgsClient:
-    ring = key_ring(db, timedelta(hours=1))
+    ring = KeyStore(db, timedelta(hours=1)).ring()
     return AgsClient(ServiceTokens(lambda: ring.signing, timeout=5), timeout=5)
 
 

@@ -14,7 +14,7 @@ from capacity_lti.errors import ServiceError
 from capacity_lti.lti.keys import SigningKey, generate_key
 from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint
 from capacity_lti.storage import Database
-from capacity_lti.storage.keys import key_ring
+from capacity_lti.storage.keys import KeyStore
 from tests.ags.fake_lms import LINEITEM, SCORE, FakeMoodle
 
 # Tokens do not depend on the database: the tool keys come from SQLite here.
@@ -32,7 +32,7 @@ class Ticks:
 
 
 def tokens_for(db: Database, clock: Ticks | None = None) -> ServiceTokens:
-    ring = key_ring(db, timedelta(hours=1))
+    ring = KeyStore(db, timedelta(hours=1)).ring()
     if clock is None:
         return ServiceTokens(lambda: ring.signing, timeout=5)
     return ServiceTokens(lambda: ring.signing, timeout=5, clock=clock)
@@ -41,7 +41,7 @@ def tokens_for(db: Database, clock: Ticks | None = None) -> ServiceTokens:
 def test_the_assertion_is_what_the_security_framework_asks(
     tool_db: Database, lms: FakeMoodle
 ) -> None:
-    ring = key_ring(tool_db, timedelta(hours=1))
+    ring = KeyStore(tool_db, timedelta(hours=1)).ring()
     tokens = ServiceTokens(lambda: ring.signing, timeout=5)
     endpoint = TokenEndpoint(lms.token_url, lms.client_id)
     first, second = tokens.assertion(endpoint), tokens.assertion(endpoint)
@@ -98,7 +98,7 @@ def test_threads_share_one_fetch(tool_db: Database, lms: FakeMoodle) -> None:
 def test_an_assertion_signed_with_an_unpublished_key_is_refused(
     tool_db: Database, lms: FakeMoodle
 ) -> None:
-    stranger = generate_key(key_ring(tool_db, timedelta(hours=1)).published[0].created_at)
+    stranger = generate_key(KeyStore(tool_db, timedelta(hours=1)).ring().published[0].created_at)
     loaded = serialization.load_pem_private_key(stranger.private_pem.encode(), password=None)
     tokens = ServiceTokens(lambda: SigningKey(stranger.kid, loaded), timeout=5)  # type: ignore[arg-type]
     with requests.Session() as http, pytest.raises(ServiceError) as caught:

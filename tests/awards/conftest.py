@@ -10,7 +10,7 @@ from capacity_lti.content import Programme, load_programme
 from capacity_lti.lti.keys import KeyRing
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database, open_database
-from capacity_lti.storage.keys import ensure_key, key_ring
+from capacity_lti.storage.keys import KeyStore, ensure_key
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.storage.tables import Learner, Platform
 from tests.conftest import EXAMPLES
@@ -37,7 +37,7 @@ def db(database_url: str) -> Database:
 @pytest.fixture
 def ring(db: Database) -> KeyRing:
     ensure_key(db)
-    return key_ring(db, timedelta(hours=1))
+    return KeyStore(db, timedelta(hours=1)).ring()
 
 
 def add_learner(db: Database, subject: str = "42", name: str = "Ana Novak", email: str = "") -> int:

@@ -37,7 +37,7 @@ from capacity_lti.storage.award_credentials import (
     stored_credential,
 )
 from capacity_lti.storage.awards import get_award, issue_due_awards, revoke_award
-from capacity_lti.storage.keys import key_ring, list_keys, rotate
+from capacity_lti.storage.keys import KeyStore, list_keys, rotate
 from tests.awards.conftest import BASE_URL, ISSUER, add_learner
 from tests.awards.ob30 import SCHEMA
 
@@ -230,7 +230,7 @@ def test_a_key_no_longer_in_the_jwks_is_key_unknown_and_a_download_re_signs(
     public_id = _issue_path_certificate(db, climate)
     old = _sign(db, climate, ring, public_id)
     rotate(db)
-    later = key_ring(db, timedelta(hours=1))  # the old key is still published for an hour
+    later = KeyStore(db, timedelta(hours=1)).ring()  # the old key is still published for an hour
     assert verify_jwt(old, later.jwks(), BASE_URL, _status(db)).outcome is Outcome.VALID
     gone = KeyRing(list_keys(db), datetime.now(UTC) + timedelta(hours=2), timedelta(hours=1))
     assert len(gone.jwks()["keys"]) == 1

@@ -27,13 +27,13 @@ from capacity_lti.content import Programme
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database
 from capacity_lti.storage.awards import AwardRecord, issue_due_awards, revoke_award
-from capacity_lti.storage.keys import rotate
 from capacity_lti.storage.tables import ToolKey
 from capacity_lti.web import create_app
 from capacity_lti.web.services import services
 from capacity_lti.web.session import LearnerSession, encode
 from tests.awards.conftest import add_learner
 from tests.awards.test_diploma_pdf import pdf_text
+from tests.conftest import KEY_RECHECK_SECONDS, rotate_keys
 
 
 @dataclass
@@ -77,7 +77,10 @@ def serve(settings: Settings, climate: Programme) -> Iterator[Tool]:
 
 @pytest.fixture
 def tool(database_url: str, tmp_path: Path, climate: Programme) -> Iterator[Tool]:
-    yield from serve(Settings(database_url=database_url, instance_path=tmp_path), climate)
+    settings = Settings(
+        database_url=database_url, instance_path=tmp_path, key_recheck_seconds=KEY_RECHECK_SECONDS
+    )
+    yield from serve(settings, climate)
 
 
 def _certificate(tool: Tool, programme: Programme, name: str = "Ștefania Țurcanu") -> AwardRecord:
@@ -307,14 +310,22 @@ def test_the_public_check_refuses_large_bodies(tool: Tool) -> None:
     )
 
 
-def test_a_key_rotation_applies_without_a_restart(tool: Tool, climate: Programme) -> None:
-    """Rotate while the app runs: new credentials are signed with the new key; once the old
-    key leaves the JWKS, old copies check as key-unknown and a new download re-signs."""
+def test_a_key_rotation_applies_without_a_restart(
+    tool: Tool, climate: Programme, database_url: str
+) -> None:
+    """`keys rotate` while the app runs: new credentials and the status list are signed with
+    the new key; once the old key leaves the JWKS, old copies check as key-unknown and a new
+    download re-signs."""
     award = _certificate(tool, climate)
     old = _download(tool, award, "jwt").text
-    new_key = rotate(tool.db)
+    new_kid = rotate_keys(database_url)
     jwks = requests.get(f"{tool.url}/.well-known/jwks.json", timeout=10).json()
-    assert len(jwks["keys"]) == 2
+    assert [k["kid"] for k in jwks["keys"]] == [
+        jose_jwt.decode(old, KeySet.import_key_set(jwks)).header["kid"],
+        new_kid,
+    ]
+    status = requests.get(f"{tool.url}/verify/status/1", timeout=10).text
+    assert jose_jwt.decode(status, KeySet.import_key_set(jwks)).header["kid"] == new_kid
     assert _check(tool, credential=old) == "valid"  # the old key is still published
     other = add_learner(tool.db, subject="77", name="Jan Kowalski")
     with tool.db.session() as session:
@@ -322,17 +333,18 @@ def test_a_key_rotation_applies_without_a_restart(tool: Tool, climate: Programme
             session, learner_id=other, programme=climate, completed_item_ids={"waste-beginner"}
         )
     token = _download(tool, fresh, "jwt").text
-    assert jose_jwt.decode(token, KeySet.import_key_set(jwks)).header["kid"] == new_key.kid
+    assert jose_jwt.decode(token, KeySet.import_key_set(jwks)).header["kid"] == new_kid
     with tool.db.session() as session:  # the retention period is over for the old key
         session.execute(
             update(ToolKey)
-            .where(ToolKey.kid != new_key.kid)
+            .where(ToolKey.kid != new_kid)
             .values(retired_at=datetime.now(UTC) - timedelta(days=1))
         )
+    time.sleep(KEY_RECHECK_SECONDS)
     assert _check(tool, credential=old) == "key-unknown"
     again = _download(tool, award, "jwt").text
     assert again != old
-    assert jose_jwt.decode(again, KeySet.import_key_set(jwks)).header["kid"] == new_key.kid
+    assert jose_jwt.decode(again, KeySet.import_key_set(jwks)).header["kid"] == new_kid
     assert _check(tool, credential=again) == "valid"
 
 

@@ -21,6 +21,7 @@ from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.web import create_app
 from tests.ags.conftest import platform_pems  # noqa: F401 (the AGS tests' platform key)
+from tests.conftest import KEY_RECHECK_SECONDS
 from tests.instructor.fake_nrps import NrpsMoodle, Running
 from tests.lti_launch.conftest import Tool, launch, serve
 from tests.lti_launch.platforms import INSTRUCTOR, LEARNER, LTI, NRPS, MoodleLike, query_of
@@ -34,7 +35,11 @@ def programme(base_programme: Path) -> Programme:
 
 @pytest.fixture
 def tool(tmp_path: Path, database_url: str, programme: Programme) -> Iterator[Tool]:
-    settings = Settings(instance_path=tmp_path / "instance", database_url=database_url)
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        database_url=database_url,
+        key_recheck_seconds=KEY_RECHECK_SECONDS,
+    )
     running = serve(create_app(settings, programme=programme))
     yield running
     running.server.shutdown()

@@ -22,7 +22,7 @@ from capacity_lti.lti import nrps
 from capacity_lti.lti.nrps import MEMBERSHIP_TYPE, Member, NrpsClient, next_page
 from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint
 from capacity_lti.storage import Database
-from capacity_lti.storage.keys import key_ring, list_keys
+from capacity_lti.storage.keys import KeyStore, list_keys
 from tests.ags.conftest import platform_pems, settings, tool_db, tool_jwks  # noqa: F401
 from tests.ags.fake_lms import SCORE
 from tests.instructor.fake_nrps import LIS, NRPS_SCOPE, NrpsMoodle, Running, person
@@ -39,7 +39,7 @@ def lms(platform_pems: tuple[str, str], tool_jwks: str) -> Iterator[NrpsMoodle]:
 
 @pytest.fixture
 def tokens(tool_db: Database) -> ServiceTokens:  # noqa: F811
-    return ServiceTokens(lambda: key_ring(tool_db, timedelta(hours=1)).signing, timeout=5)
+    return ServiceTokens(KeyStore(tool_db, timedelta(hours=1)).signing, timeout=5)
 
 
 @pytest.fixture

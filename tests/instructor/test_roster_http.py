@@ -10,12 +10,14 @@ import html
 import threading
 from collections.abc import Callable
 
+import jwt
 import requests
 from sqlalchemy import func, select
 
 from capacity_lti.content import Programme
 from capacity_lti.storage.progress import record_completion
 from capacity_lti.storage.tables import Award, Completion, Learner, ScoreOutbox
+from tests.conftest import rotate_keys
 from tests.instructor.conftest import Site, attendance_form, page, post, roster_table
 from tests.instructor.fake_nrps import person
 from tests.lti_launch.conftest import Tool
@@ -167,6 +169,40 @@ def test_attendance_is_recorded_once_even_when_submitted_twice(
         ["2 of 2", "1 of 1", "7 of 7"],
         ["0 of 2", "1 of 1", "3 of 7"],
     ]
+
+
+def test_after_keys_rotate_token_requests_are_signed_with_the_new_key(
+    tool: Tool, site_factory: Callable[[], Site], database_url: str
+) -> None:
+    """Each LMS checks the tool's client assertion against the JWKS the tool serves (it fetches
+    it once); the running tool signs with the rotated key, no restart."""
+    before, after = site_factory(), site_factory()
+    for one in (before, after):
+        one.lms.members[2] = [person("ana", "Ana Souza")]
+    teacher = before.launch(tool, "teacher-1", "Tove Teacher", instructor=True)
+    assert [r[0] for r in roster_table(page(tool, "/instructor/", teacher).text)] == [
+        "Ana Souza ana@example.org Has not opened the tool yet"
+    ]
+    new = rotate_keys(database_url)
+    teacher = after.launch(tool, "teacher-2", "Tea Cher", instructor=True)
+    assert [r[0] for r in roster_table(page(tool, "/instructor/", teacher).text)] == [
+        "Ana Souza ana@example.org Has not opened the tool yet"
+    ]
+    [old_assertion] = before.lms.assertions
+    [new_assertion] = after.lms.assertions
+    served = {
+        key.key_id: key
+        for key in jwt.PyJWKSet.from_dict(
+            requests.get(tool.url + "/.well-known/jwks.json", timeout=10).json()
+        ).keys
+    }
+    old = jwt.get_unverified_header(old_assertion)["kid"]
+    assert list(served) == [old, new]
+    assert jwt.get_unverified_header(new_assertion)["kid"] == new
+    claims = jwt.decode(
+        new_assertion, served[new], algorithms=["RS256"], audience=after.lms.token_url
+    )
+    assert claims["iss"] == claims["sub"] == after.moodle.client_id
 
 
 def test_a_student_is_refused(tool: Tool, site: Site) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import KEY_RECHECK_SECONDS, rotate_keys
 from tests.lti_launch.conftest import Tool, make_tool
 from tests.lti_launch.platforms import MoodleLike, query_of
 
@@ -112,15 +113,18 @@ def test_forwarded_headers_are_ignored_without_a_proxy(tool: Tool, moodle: Moodl
     assert query_of(response.headers["Location"])["redirect_uri"] == tool.url + "/launch"
 
 
-def test_jwks_shows_a_rotation_without_a_restart(tool: Tool) -> None:
-    from capacity_lti.storage.keys import rotate
+@pytest.fixture
+def rechecking(tmp_path: Path, database_url: str, moodle: MoodleLike) -> Iterator[Tool]:
+    yield from make_tool(tmp_path, database_url, moodle, key_recheck_seconds=KEY_RECHECK_SECONDS)
 
-    before = requests.get(tool.url + "/.well-known/jwks.json", timeout=10)
+
+def test_jwks_shows_a_rotation_without_a_restart(rechecking: Tool, database_url: str) -> None:
+    before = requests.get(rechecking.url + "/.well-known/jwks.json", timeout=10)
     assert before.headers["Cache-Control"] == "public, max-age=300"
     old = [k["kid"] for k in before.json()["keys"]]
-    new = rotate(tool.db()).kid
-    after = [k["kid"] for k in requests.get(tool.url + "/lti/jwks", timeout=10).json()["keys"]]
-    assert after == [*old, new]  # the old key stays published while its tokens may live
+    new = rotate_keys(database_url)  # `capacity-lti keys rotate`, run beside the running tool
+    after = requests.get(rechecking.url + "/lti/jwks", timeout=10).json()["keys"]
+    assert [k["kid"] for k in after] == [*old, new]  # the old key stays while its tokens live
 
 
 @pytest.fixture

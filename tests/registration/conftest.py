@@ -17,7 +17,7 @@ from capacity_lti.settings import Settings
 from capacity_lti.storage import Database
 from capacity_lti.web import create_app
 from capacity_lti.web.services import EXTENSION
-from tests.conftest import BASE
+from tests.conftest import BASE, KEY_RECHECK_SECONDS
 from tests.registration.moodle import FakeMoodle
 
 
@@ -52,6 +52,7 @@ def tool(database_url: str, tmp_path: Path, programme: Programme) -> Iterator[To
         instance_path=tmp_path / "instance",
         database_url=database_url,
         registration_allow_http=True,
+        key_recheck_seconds=KEY_RECHECK_SECONDS,
     )
     app = create_app(settings, programme=programme)
     server = make_server("127.0.0.1", 0, app, threaded=True)

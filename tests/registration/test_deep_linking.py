@@ -33,6 +33,7 @@ from capacity_lti.storage.platforms import (
     remove_platform,
 )
 from capacity_lti.web.session import LearnerSession, issue_token
+from tests.conftest import rotate_keys
 from tests.registration.conftest import Tool
 from tests.registration.moodle import FakeMoodle
 
@@ -332,6 +333,34 @@ def test_lti1p3platform_accepts_the_response(tool: Tool) -> None:
         receiver.validate_deeplinking_resp({"JWT": forged})
 
 
+def test_after_keys_rotate_the_running_tool_signs_with_the_new_key(
+    tool: Tool, database_url: str
+) -> None:
+    platform = add_moodle(tool)
+    s = token(tool, platform, deep_linking=moodle_settings())
+    _, before = returned_form(
+        request(f"{tool.url}/deep-linking", {"s": s, "item": ["lighting-advanced"]})[1]
+    )
+    old = jwt.get_unverified_header(before)["kid"]
+    new = rotate_keys(database_url)
+    _, after = returned_form(
+        request(f"{tool.url}/deep-linking", {"s": s, "item": ["lighting-advanced"]})[1]
+    )
+    assert jwt.get_unverified_header(after)["kid"] == new != old
+    served = {key.key_id: key for key in tool_jwks(tool).keys}
+    assert list(served) == [old, new]  # the old key stays published for its tokens
+    for response_jwt, kid in ((before, old), (after, new)):
+        claims = jwt.decode(
+            response_jwt, key=served[kid], algorithms=["RS256"], audience=ISSUER, issuer=CLIENT
+        )
+        assert claims[DL + "content_items"][0]["custom"] == {"module": "lighting-advanced"}
+    receiver = _Platform(jwks_url=f"{tool.url}/.well-known/jwks.json")  # fetches the JWKS itself
+    receiver.get_registration()
+    assert [item["title"] for item in receiver.validate_deeplinking_resp({"JWT": after})] == [
+        item["title"] for item in receiver.validate_deeplinking_resp({"JWT": before})
+    ]
+
+
 def _other_key() -> Any:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -437,7 +466,7 @@ def test_the_fake_moodle_takes_only_a_response_for_its_deployment(
     claims = jwt.decode(response_jwt, options={"verify_signature": False})
     claims[LTI + "deployment_id"] = "7"
     with tool.app.app_context():
-        signing = tool.app.extensions["capacity_lti"].keys.signing
+        signing = tool.app.extensions["capacity_lti"].keys.signing()
     other = jwt.encode(claims, signing.private_key, algorithm="RS256", headers={"kid": signing.kid})
     assert request(action, {"JWT": other}) == (400, "wrongdeployment")
     assert request(action, {"JWT": response_jwt[:-4] + "AAAA"})[0] == 400

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from capacity_lti.cli import main
 from capacity_lti.errors import ConfigError, StorageError
+from capacity_lti.lti.keys import KeyRing
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database, open_database
-from capacity_lti.storage.keys import ensure_key, key_ring, list_keys, rotate
+from capacity_lti.storage.keys import KeyStore, ensure_key, list_keys, rotate
 from capacity_lti.storage.migrate import alembic_config
 from capacity_lti.storage.platforms import (
     add_platform,
@@ -80,30 +83,120 @@ def test_key_rotation_keeps_the_old_key_published_until_retention_ends(db: Datab
     [first] = list_keys(db)
     token = jwt.encode(
         {"sub": "x"},
-        key_ring(db, timedelta(hours=1)).signing.private_key,
+        KeyStore(db, timedelta(hours=1)).ring().signing.private_key,
         "RS256",
         headers={"kid": first.kid},
     )
     second = rotate(db)
-    ring = key_ring(db, timedelta(hours=1))
+    ring = KeyStore(db, timedelta(hours=1)).ring()
     assert ring.signing.kid == second.kid
     published = {k["kid"]: k for k in ring.jwks()["keys"]}
     assert set(published) == {first.kid, second.kid}
     old_public = jwt.PyJWK(published[first.kid]).key
     assert jwt.decode(token, old_public, algorithms=["RS256"]) == {"sub": "x"}
-    later = key_ring(db, timedelta(hours=1))
+    later = KeyStore(db, timedelta(hours=1)).ring()
     later_published = [k["kid"] for k in later.jwks()["keys"]]
     assert later_published == [first.kid, second.kid]
     expired = [k for k in list_keys(db) if k.retired_at is not None]
     assert all(k.retired_at and k.retired_at < datetime.now(UTC) for k in expired)
-    assert [k["kid"] for k in key_ring(db, timedelta(seconds=0)).jwks()["keys"]] == [second.kid]
+    assert [k["kid"] for k in KeyStore(db, timedelta(seconds=0)).ring().jwks()["keys"]] == [
+        second.kid
+    ]
 
 
 def test_jwk_has_no_private_parts_and_kid_is_the_thumbprint(db: Database) -> None:
     ensure_key(db)
-    [jwk] = key_ring(db, timedelta(hours=1)).jwks()["keys"]
+    [jwk] = KeyStore(db, timedelta(hours=1)).ring().jwks()["keys"]
     assert set(jwk) == {"kty", "n", "e", "kid", "alg", "use"}
     assert jwt.PyJWK(jwk).key.key_size == 2048
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def statements(db: Database) -> list[str]:
+    """Every SQL statement `db` sends from now on, in order."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    return sent
+
+
+RECHECK = "SELECT tool_key.kid, tool_key.retired_at FROM tool_key"
+
+
+def test_the_key_store_looks_for_a_rotation_once_per_recheck_interval(db: Database) -> None:
+    """Within `recheck_seconds` no query at all; then one small query, and a reload (one PEM
+    parsed) only when the keys changed; many threads at once still reload once."""
+    ensure_key(db)
+    ticks = Ticks()
+    store = KeyStore(db, timedelta(hours=1), recheck_seconds=5.0, clock=ticks)
+    first = store.ring()
+    sent = statements(db)
+    assert all(store.ring() is first for _ in range(200))
+    assert sent == []
+    ticks.now += 5.0
+    assert store.ring() is first
+    assert sent == [RECHECK]
+    new = rotate(db)
+    sent.clear()
+    ticks.now += 4.9  # a rotation inside the interval is seen at its end, not before
+    assert store.signing() is first.signing
+    assert sent == []
+    ticks.now += 0.1
+    rings: list[KeyRing] = []
+    threads = [threading.Thread(target=lambda: rings.append(store.ring())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(rings) == 8
+    assert len({id(ring) for ring in rings}) == 1
+    ring = rings[0]
+    assert ring.signing.kid == new.kid
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [first.signing.kid, new.kid]
+    assert sent[0] == RECHECK
+    assert len(sent) == 2  # the recheck, then the one reload
+    assert sent[1].startswith("SELECT tool_key.kid, tool_key.private_pem")
+    ticks.now += 5.0
+    assert store.ring() is ring  # nothing changed: the parsed key stays
+    assert sent[2:] == [RECHECK]
+
+
+def test_a_retired_key_leaves_the_key_store_when_its_retention_ends(db: Database) -> None:
+    ensure_key(db)
+    wall = [datetime.now(UTC)]
+    store = KeyStore(db, timedelta(hours=1), recheck_seconds=0, now=lambda: wall[0])
+    old = store.ring().signing.kid
+    new = rotate(db)
+    ring = store.ring()
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [old, new.kid]
+    [retired] = [k for k in list_keys(db) if k.retired_at is not None]
+    assert retired.retired_at is not None
+    assert ring.expires_at == retired.retired_at + timedelta(hours=1)
+    wall[0] = retired.retired_at + timedelta(minutes=59, seconds=59)
+    assert store.ring() is ring
+    wall[0] = retired.retired_at + timedelta(hours=1)
+    later = store.ring()
+    assert [k["kid"] for k in later.jwks()["keys"]] == [new.kid]
+    assert later.expires_at is None
+    assert later.signing is ring.signing  # the same parsed key: its PEM is not read again
+
+
+def test_a_key_store_without_an_active_key_says_what_to_run(db: Database) -> None:
+    with pytest.raises(ConfigError) as caught:
+        KeyStore(db, timedelta(hours=1)).ring()
+    assert str(caught.value) == "the tool has no active key: run 'capacity-lti keys rotate'"
 
 
 def test_cli_platform_and_keys(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import timedelta
 from typing import Any, TextIO
 
 from capacity_lti.cli.errors import EXIT_OK
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database, open_database
-from capacity_lti.storage.keys import key_ring, list_keys, rotate
+from capacity_lti.storage.keys import KeyStore, list_keys, rotate
 from capacity_lti.storage.platforms import (
     PlatformRecord,
     add_platform,
@@ -135,7 +134,7 @@ def cmd_keys_list(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
         return EXIT_OK
-    ring = key_ring(db, timedelta(seconds=settings.key_retention_seconds))
+    ring = KeyStore.from_settings(db, settings).ring()
     published = {k["kid"] for k in ring.jwks()["keys"]}
     for key in keys:
         state = (
@@ -149,7 +148,7 @@ def cmd_keys_list(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_keys_rotate(args: argparse.Namespace, out: TextIO) -> int:
     settings, db = _database()
     key = rotate(db)
-    jwks = key_ring(db, timedelta(seconds=settings.key_retention_seconds)).jwks()
+    jwks = KeyStore.from_settings(db, settings).ring().jwks()
     print(
         f"new signing key {key.kid}; the JWKS now publishes {len(jwks['keys'])} key(s):", file=out
     )

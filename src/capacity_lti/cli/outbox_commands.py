@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from capacity_lti.cli.errors import EXIT_OK
 from capacity_lti.settings import Settings
 from capacity_lti.storage import open_database
 from capacity_lti.storage.delivery import DeliveryPolicy, Worker
-from capacity_lti.storage.keys import ensure_key
+from capacity_lti.storage.keys import KeyStore, ensure_key
 from capacity_lti.storage.outbox import list_outbox, outbox_counts
 
 
@@ -38,7 +38,7 @@ def cmd_worker(args: argparse.Namespace, out: TextIO) -> int:
     worker = Worker(
         db,
         policy=DeliveryPolicy.from_settings(settings),
-        key_retention=timedelta(seconds=settings.key_retention_seconds),
+        keys=KeyStore.from_settings(db, settings),
     )
     try:
         if args.once:

@@ -73,7 +73,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The embedded default sends grades from this process; under gunicorn, `capacity-lti worker`
     # runs as a process of its own (docs/admin.md).
-    worker = start_in_thread(app.extensions["capacity_lti"].db, settings)
+    tool = app.extensions["capacity_lti"]
+    worker = start_in_thread(tool.db, settings, keys=tool.keys)
     try:
         server.run(app, args.host, args.port, ready)
     finally:

@@ -64,18 +64,34 @@ class SigningKey:
 
 
 class KeyRing:
-    """The active signing key (parsed once) and every key still published in the JWKS."""
+    """The active signing key (parsed once) and every key still published in the JWKS.
 
-    def __init__(self, keys: Sequence[KeyMaterial], now: datetime, retention: timedelta) -> None:
+    `reuse`: an already parsed key, taken instead of parsing the PEM when it is still the
+    newest. `expires_at`: when the next retired key leaves the JWKS (None: none will).
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[KeyMaterial],
+        now: datetime,
+        retention: timedelta,
+        *,
+        reuse: SigningKey | None = None,
+    ) -> None:
         active = [k for k in keys if k.retired_at is None]
         if not active:
             raise ConfigError("the tool has no active key: run 'capacity-lti keys rotate'")
         newest = max(active, key=lambda k: k.created_at)
-        loaded = serialization.load_pem_private_key(newest.private_pem.encode(), password=None)
-        if not isinstance(loaded, rsa.RSAPrivateKey):
-            raise ConfigError(f"tool key {newest.kid} is not an RSA key")
-        self.signing = SigningKey(newest.kid, loaded)
+        if reuse is not None and reuse.kid == newest.kid:
+            self.signing = reuse
+        else:
+            loaded = serialization.load_pem_private_key(newest.private_pem.encode(), password=None)
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise ConfigError(f"tool key {newest.kid} is not an RSA key")
+            self.signing = SigningKey(newest.kid, loaded)
         self.published = [k for k in keys if k.retired_at is None or k.retired_at + retention > now]
+        ends = [k.retired_at + retention for k in self.published if k.retired_at is not None]
+        self.expires_at = min(ends, default=None)
 
     def jwks(self) -> dict[str, Any]:
         """The JSON Web Key Set to serve at the tool's JWKS URL."""

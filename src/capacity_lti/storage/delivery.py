@@ -33,15 +33,13 @@ from datetime import UTC, datetime, timedelta
 
 from capacity_lti.errors import CapacityError, ServiceError
 from capacity_lti.lti.ags import AgsClient
-from capacity_lti.lti.keys import KeyRing, SigningKey
 from capacity_lti.lti.service_token import ServiceTokens
 from capacity_lti.settings import Settings
 from capacity_lti.storage.engine import Database
-from capacity_lti.storage.keys import key_ring
+from capacity_lti.storage.keys import KeyStore
 from capacity_lti.storage.outbox import Claimed, Result, claim_due, record_results, release
 
 log = logging.getLogger("capacity_lti.delivery")
-KEY_RELOAD_SECONDS = 60.0  # picks up `keys rotate` well within the shortest key retention
 REQUESTS_PER_SCORE = 4  # worst case: token, line items, new line item, score
 
 
@@ -75,32 +73,27 @@ class DeliveryPolicy:
 
 
 class Worker:
-    """Claims, sends and records scores; `run_once` is one pass, `run_forever` a loop."""
+    """Claims, sends and records scores; `run_once` is one pass, `run_forever` a loop.
+
+    `keys`: the process's KeyStore (default: one of its own, configured from the environment).
+    """
 
     def __init__(
         self,
         db: Database,
         *,
         policy: DeliveryPolicy | None = None,
-        key_retention: timedelta = timedelta(hours=1),
+        keys: KeyStore | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
         self.policy = policy or DeliveryPolicy()
         self.clock = clock
-        self._retention = key_retention
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrets)
-        self._ring: KeyRing | None = None
-        self._ring_loaded = 0.0
-        self.tokens = ServiceTokens(self._signing_key, timeout=self.policy.timeout)
+        self.keys = keys or KeyStore.from_settings(db, Settings())
+        self.tokens = ServiceTokens(self.keys.signing, timeout=self.policy.timeout)
         self.ags = AgsClient(self.tokens, timeout=self.policy.timeout)
-
-    def _signing_key(self) -> SigningKey:
-        if self._ring is None or time.monotonic() - self._ring_loaded > KEY_RELOAD_SECONDS:
-            self._ring = key_ring(self.db, self._retention)
-            self._ring_loaded = time.monotonic()
-        return self._ring.signing
 
     def close(self) -> None:
         self.ags.close()
@@ -187,12 +180,13 @@ class WorkerThread:
         self.worker.close()
 
 
-def start_in_thread(db: Database, settings: Settings) -> WorkerThread:
-    """Start a score worker thread for `capacity-lti serve`; call `.stop()` on shutdown."""
+def start_in_thread(db: Database, settings: Settings, keys: KeyStore | None = None) -> WorkerThread:
+    """Start a score worker thread for `capacity-lti serve` (pass the web app's KeyStore, so
+    one process has one); call `.stop()` on shutdown."""
     worker = Worker(
         db,
         policy=DeliveryPolicy.from_settings(settings),
-        key_retention=timedelta(seconds=settings.key_retention_seconds),
+        keys=keys or KeyStore.from_settings(db, settings),
     )
     running = WorkerThread(worker)
     running.thread.start()

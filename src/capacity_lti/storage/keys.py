@@ -1,15 +1,21 @@
-"""Persisted tool keys: made on first start, rotated on demand, read into a KeyRing."""
+"""Persisted tool keys: made on first start, rotated on demand, served by a KeyStore."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from capacity_lti.lti.keys import KeyMaterial, KeyRing, generate_key
+from capacity_lti.lti.keys import KeyMaterial, KeyRing, SigningKey, generate_key
+from capacity_lti.settings import Settings
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.tables import ToolKey
+
+_Stamp = tuple[tuple[str, datetime | None], ...]
 
 
 def _material(row: ToolKey) -> KeyMaterial:
@@ -55,6 +61,77 @@ def rotate(db: Database) -> KeyMaterial:
     return key
 
 
-def key_ring(db: Database, retention: timedelta) -> KeyRing:
-    """Load the keys once into a KeyRing (the signing key's PEM is parsed here, not per signature)."""
-    return KeyRing(list_keys(db), datetime.now(UTC), retention)
+def _stamp(keys: list[tuple[str, datetime | None]]) -> _Stamp:
+    return tuple(sorted(keys, key=lambda k: k[0]))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class KeyStore:
+    """The tool's keys for every user in one process: a KeyRing kept until the stored keys change.
+
+    `ring()` answers from memory; at most every `recheck_seconds` (monotonic) it first runs
+    one small query (each key's kid and retired_at) and reloads only when that changed or a
+    retired key's retention has ended. So `capacity-lti keys rotate`, run in another process,
+    reaches this one within `recheck_seconds`, and a new signing key's PEM is parsed once.
+    Thread-safe: one thread rechecks while the others keep using the current ring.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        retention: timedelta,
+        *,
+        recheck_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._db = db
+        self._retention = retention
+        self._recheck = recheck_seconds
+        self._clock = clock
+        self._now = now
+        self._lock = threading.Lock()
+        self._current: tuple[KeyRing, _Stamp, float] | None = None  # ring, stamp, next check
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> KeyStore:
+        return cls(
+            db,
+            timedelta(seconds=settings.key_retention_seconds),
+            recheck_seconds=settings.key_recheck_seconds,
+        )
+
+    def ring(self) -> KeyRing:
+        """The current key ring (ConfigError when the tool has no active key)."""
+        current = self._current
+        if current is not None and self._clock() < current[2]:
+            return current[0]
+        with self._lock:
+            current = self._current
+            if current is not None and self._clock() < current[2]:
+                return current[0]
+            ring, stamp = self._refresh(current)
+            self._current = (ring, stamp, self._clock() + self._recheck)
+            return ring
+
+    def signing(self) -> SigningKey:
+        """The key to sign with now (a callable for ServiceTokens)."""
+        return self.ring().signing
+
+    def _refresh(self, current: tuple[KeyRing, _Stamp, float] | None) -> tuple[KeyRing, _Stamp]:
+        now = self._now()
+        if current is not None:
+            ring, stamp, _ = current
+            with self._db.session() as session:
+                rows = session.execute(select(ToolKey.kid, ToolKey.retired_at)).all()
+            if _stamp([(kid, retired) for kid, retired in rows]) == stamp and (
+                ring.expires_at is None or now < ring.expires_at
+            ):
+                return ring, stamp
+        keys = list_keys(self._db)
+        reuse = current[0].signing if current is not None else None
+        ring = KeyRing(keys, now, self._retention, reuse=reuse)
+        return ring, _stamp([(k.kid, k.retired_at) for k in keys])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from capacity_lti.content.model import Programme
 from capacity_lti.lti.idtoken import KeySets
 from capacity_lti.settings import Settings
 from capacity_lti.storage import open_database
-from capacity_lti.storage.keys import ensure_key, key_ring
+from capacity_lti.storage.keys import KeyStore, ensure_key
 from capacity_lti.storage.launches import tool_secret
 from capacity_lti.web import (
     canvas,
@@ -59,12 +58,14 @@ def create_app(settings: Settings | None = None, *, programme: Programme | None 
         programme = load_programme(programme_folder(settings))
     db = open_database(settings)
     ensure_key(db)
+    keys = KeyStore.from_settings(db, settings)
+    keys.ring()  # the signing key is parsed at start, not on the first signature
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     app.extensions[EXTENSION] = Services(
         db=db,
         settings=settings,
         programme=programme,
-        keys=key_ring(db, timedelta(seconds=settings.key_retention_seconds)),
+        keys=keys,
         keysets=KeySets(fetch_json),
         session_secret=tool_secret(db),
     )

@@ -153,6 +153,6 @@ def respond() -> Response:
         200,
         "script-src 'nonce-{nonce}'",
         return_url=settings.return_url,
-        token=sign(claims, services().keys.signing),
+        token=sign(claims, services().keys.signing()),
         count=len(items),
     )

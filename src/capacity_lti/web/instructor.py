@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -23,12 +22,10 @@ from werkzeug.wrappers import Response
 from capacity_lti.awards.points import total_earned
 from capacity_lti.content import Event, Programme, negotiate
 from capacity_lti.errors import LaunchError, ServiceError
-from capacity_lti.lti.keys import SigningKey
 from capacity_lti.lti.nrps import NrpsClient
 from capacity_lti.lti.service_token import ServiceTokens
 from capacity_lti.storage import attendance as attendance_store
 from capacity_lti.storage import roster
-from capacity_lti.storage.keys import key_ring
 from capacity_lti.web import learner_view as view
 from capacity_lti.web.learner import gettext
 from capacity_lti.web.services import EXTENSION as SERVICES
@@ -49,13 +46,8 @@ _PAGE_POLICY = (
 def _install(state: BlueprintSetupState) -> None:
     """One token cache per app: NRPS tokens are reused until they expire."""
     svc: Services = state.app.extensions[SERVICES]
-    retention = timedelta(seconds=svc.settings.key_retention_seconds)
-
-    def signing_key() -> SigningKey:  # read per token request (rare): a rotated key is used
-        return key_ring(svc.db, retention).signing
-
     state.app.extensions[EXTENSION] = ServiceTokens(
-        signing_key, timeout=svc.settings.delivery_timeout_seconds
+        svc.keys.signing, timeout=svc.settings.delivery_timeout_seconds
     )
 
 

@@ -25,7 +25,6 @@ from capacity_lti.lti.oidc import (
     origin,
     parse_login,
 )
-from capacity_lti.storage.keys import list_keys
 from capacity_lti.storage.launches import (
     PendingLoginRecord,
     admit_deployment,
@@ -49,19 +48,12 @@ _AGAIN = "Please open the activity again from your course."
 @blueprint.get("/.well-known/jwks.json")
 @blueprint.get("/lti/jwks")
 def jwks() -> tuple[dict[str, Any], int, dict[str, str]]:
-    """The tool's public keys, read fresh so `capacity-lti keys rotate` shows without a restart.
+    """The tool's public keys, from the app's KeyStore: `capacity-lti keys rotate` shows
+    within `key_recheck_seconds`, without a restart.
 
     Published: every unretired key, and retired ones for `key_retention_seconds`.
     """
-    svc = services()
-    now = datetime.now(UTC)
-    keep = timedelta(seconds=svc.settings.key_retention_seconds)
-    published = [
-        dict(k.public_jwk)
-        for k in list_keys(svc.db)
-        if k.retired_at is None or k.retired_at + keep > now
-    ]
-    return {"keys": published}, 200, {"Cache-Control": "public, max-age=300"}
+    return services().keys.ring().jwks(), 200, {"Cache-Control": "public, max-age=300"}
 
 
 def launch_url() -> str:

@@ -12,9 +12,9 @@ from flask import current_app
 
 from capacity_lti.content.model import Programme
 from capacity_lti.lti.idtoken import KeySets
-from capacity_lti.lti.keys import KeyRing
 from capacity_lti.settings import Settings
 from capacity_lti.storage import Database
+from capacity_lti.storage.keys import KeyStore
 
 EXTENSION = "capacity_lti"
 _MAX_KEYSET_BYTES = 1_000_000
@@ -27,7 +27,7 @@ class Services:
     db: Database
     settings: Settings
     programme: Programme
-    keys: KeyRing
+    keys: KeyStore  # the tool's signing key and JWKS: `keys.ring()`, never cached elsewhere
     keysets: KeySets
     session_secret: bytes
 

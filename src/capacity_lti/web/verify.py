@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from capacity_lti.awards.credentials import (
     MEDIA_TYPE,
@@ -31,7 +31,6 @@ from capacity_lti.awards.diploma_pdf import DiplomaView, diploma_view, render_pd
 from capacity_lti.awards.status_list import status_list_credential
 from capacity_lti.content.languages import negotiate
 from capacity_lti.content.model import pick
-from capacity_lti.lti.keys import KeyRing, SigningKey
 from capacity_lti.storage.award_credentials import (
     award_view,
     revoked_indexes,
@@ -40,12 +39,10 @@ from capacity_lti.storage.award_credentials import (
 )
 from capacity_lti.storage.awards import AwardRecord
 from capacity_lti.storage.awards import learner_awards as awards_of
-from capacity_lti.storage.keys import list_keys
 from capacity_lti.web.services import services
 from capacity_lti.web.session import current_session, session_url
 
 blueprint = Blueprint("verify", __name__)
-_SIGNER = "capacity_lti.verify.signing_key"
 MAX_UPLOAD = 64 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -53,30 +50,6 @@ _NO_STORE = {"Cache-Control": "no-store"}
 def _base() -> str:
     """The tool's public address: the `public_url` setting, else this request's."""
     return (services().settings.public_url or request.url_root).rstrip("/")
-
-
-def _keys() -> tuple[SigningKey, dict[str, Any]]:
-    """The current signing key and the JWKS the tool publishes now.
-
-    Read per request, as the JWKS endpoint does, so `capacity-lti keys rotate` applies
-    without a restart; a new signing key's PEM is parsed once and kept for the app.
-    """
-    app = services()
-    now = datetime.now(UTC)
-    keep = timedelta(seconds=app.settings.key_retention_seconds)
-    stored = list_keys(app.db)
-    published = [k for k in stored if k.retired_at is None or k.retired_at + keep > now]
-    jwks = {"keys": [dict(k.public_jwk) for k in published]}
-    active = [k for k in stored if k.retired_at is None]
-    newest = max(active, key=lambda k: k.created_at).kid if active else app.keys.signing.kid
-    signing = app.keys.signing
-    if signing.kid != newest:
-        cached = current_app.extensions.get(_SIGNER)
-        if not isinstance(cached, SigningKey) or cached.kid != newest:
-            cached = KeyRing(stored, now, keep).signing
-            current_app.extensions[_SIGNER] = cached
-        signing = cached
-    return signing, jwks
 
 
 def _view(public_id: str) -> tuple[AwardRecord, DiplomaView] | None:
@@ -129,7 +102,10 @@ def _check(data: bytes) -> Verification:
     app = services()
     with app.db.session() as session:
         return verify_upload(
-            data, _keys()[1], _base(), lambda public_id: stored_credential(session, public_id)
+            data,
+            app.keys.ring().jwks(),
+            _base(),
+            lambda public_id: stored_credential(session, public_id),
         )
 
 
@@ -180,7 +156,7 @@ def status_list() -> Response:
     document = status_list_credential(
         _base(), _issuer(app.programme.id), revoked, datetime.now(UTC)
     )
-    response = Response(sign(document, _keys()[0]), mimetype=MEDIA_TYPE)
+    response = Response(sign(document, app.keys.signing()), mimetype=MEDIA_TYPE)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -261,13 +237,13 @@ def download(public_id: str, fmt: str) -> Response:
     if found is None or found[0].learner_id != learner.learner_id:
         abort(404)
     # Signing first fixes the award's language (the learner's) for the PDF too.
-    signing, jwks = _keys()
+    ring = app.keys.ring()  # one ring: the key it signs with is one the JWKS publishes
     signed = signed_credential(
         app.db,
         public_id,
         programme=app.programme,
-        signing=signing,
-        jwks=jwks,
+        signing=ring.signing,
+        jwks=ring.jwks(),
         base_url=_base(),
         language=negotiate(learner.locale, app.programme.languages, app.programme.default_language),
     )
