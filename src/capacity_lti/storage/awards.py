@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from capacity_lti.awards.rules import AwardKind, DueAward, due_awards
@@ -25,6 +24,7 @@ from capacity_lti.content.model import Programme
 from capacity_lti.errors import StorageError
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.tables import Award, Learner, utcnow
+from capacity_lti.storage.upsert import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,8 @@ def issue_due_awards(
         }
         for a in missing
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(Award)
+        dialect_insert(session, Award)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["learner_id", "programme_id", "award_key"])
     )

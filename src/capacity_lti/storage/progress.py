@@ -30,7 +30,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from capacity_lti.awards.points import link_items, link_score, module_blocks, module_ready
@@ -46,6 +45,7 @@ from capacity_lti.storage.tables import (
     SelfAssessment,
     utcnow,
 )
+from capacity_lti.storage.upsert import dialect_insert
 
 Answers = dict[str, tuple[int, ...]]
 
@@ -105,11 +105,10 @@ def _insert_ignore(session: Session, table: type[Base], **values: Any) -> bool:
     PostgreSQL reports it through RETURNING (its rowcount is not available here); SQLite
     through the row count, which works from SQLite 3.24 on (RETURNING needs 3.35).
     """
+    statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     if session.get_bind().dialect.name == "postgresql":
         key = inspect(table).primary_key
-        returning = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-        return session.execute(returning.returning(*key)).first() is not None
-    statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        return session.execute(statement.returning(*key)).first() is not None
     return cast(CursorResult[Any], session.execute(statement)).rowcount == 1
 
 

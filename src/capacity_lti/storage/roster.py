@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from capacity_lti.errors import LaunchError
@@ -30,6 +29,7 @@ from capacity_lti.storage.tables import (
     ResourceLink,
     utcnow,
 )
+from capacity_lti.storage.upsert import dialect_insert
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _AGAIN = "Please open the tool again from the activity in your course."
@@ -64,10 +64,6 @@ class RosterRow:
 def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def course_of(db: Database, platform_id: int, link_pk: int | None) -> Course:
@@ -106,7 +102,7 @@ def note_membership(
 ) -> None:
     """Remember, in the launch's transaction, that the learner launched from this course."""
     now = utcnow()
-    statement = _insert(session)(CourseMember).values(
+    statement = dialect_insert(session, CourseMember).values(
         learner_id=learner_id,
         platform_id=platform_id,
         context_id=context_id,
@@ -127,7 +123,7 @@ def _mark_in_roster(session: Session, course: Course, learner_ids: Sequence[int]
     """Upsert the course memberships of `learner_ids` as listed in the roster, in batches."""
     for chunk in chunks(learner_ids):
         now = utcnow()
-        statement = _insert(session)(CourseMember).values(
+        statement = dialect_insert(session, CourseMember).values(
             [
                 {
                     "learner_id": i,
@@ -207,7 +203,7 @@ def sync_roster(db: Database, course: Course, members: Sequence[Member]) -> list
     with db.session() as session:
         for chunk in chunks(subjects):
             session.execute(
-                _insert(session)(Learner)
+                dialect_insert(session, Learner)
                 .values(
                     [
                         {
