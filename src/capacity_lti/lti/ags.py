@@ -20,7 +20,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 
 from capacity_lti.errors import ServiceError
-from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint, failure, transport
+from capacity_lti.lti.service_http import ServiceClient
+from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
@@ -87,87 +88,15 @@ def scores_url(lineitem: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores", fragment=""))
 
 
-class KeepAliveSession(requests.Session):
-    """A ``requests.Session`` that reads proxy and CA settings from the environment once per
-    host instead of on every request (requests scans ``os.environ`` each time otherwise)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.headers["User-Agent"] = "capacity-lti"
-        self._environment: dict[tuple[object, ...], Any] = {}
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> Any:
-        parts = urlsplit(url if isinstance(url, str) else str(url))
-        key = (
-            parts.scheme,
-            parts.netloc,
-            stream,
-            verify,
-            cert,
-            tuple(sorted((proxies or {}).items())),
-        )
-        known = self._environment.get(key)
-        if known is None:
-            known = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            self._environment[key] = known
-        return dict(known)
-
-
-class AgsClient:
+class AgsClient(ServiceClient):
     """AGS calls over one keep-alive session (not shared between threads)."""
 
     def __init__(
         self, tokens: ServiceTokens, *, timeout: float, http: requests.Session | None = None
     ) -> None:
-        self._tokens = tokens
-        self._timeout = timeout
-        self.http = http or KeepAliveSession()
+        super().__init__(tokens, timeout=timeout, http=http)
         self._lineitems: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def _call(
-        self,
-        target: GradeTarget,
-        method: str,
-        url: str,
-        what: str,
-        *,
-        headers: dict[str, str],
-        data: bytes | None = None,
-        params: dict[str, str] | None = None,
-    ) -> requests.Response:
-        scopes = target.token_scopes
-        for first in (True, False):
-            token = self._tokens.token(self.http, target.endpoint, scopes)
-            try:
-                response = self.http.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers={**headers, "Authorization": f"Bearer {token}"},
-                    timeout=self._timeout,
-                )
-            except requests.RequestException as exc:
-                raise transport(what, url, exc, self._timeout) from None
-            if response.ok:
-                return response
-            if response.status_code == 401:
-                self._tokens.discard(target.endpoint, scopes, token)
-                if first:
-                    continue
-                # A fresh token refused too: the registration is at fault, not the score.
-                error = failure(what, response)
-                raise ServiceError(
-                    f"{error.message} (a fresh token was refused too)", retryable=True, status=401
-                )
-            raise failure(what, response)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def post_score(self, target: GradeTarget, lineitem: str, score: Score) -> None:
         """Send one score; returns when the LMS accepted it (any 2xx)."""
@@ -178,7 +107,8 @@ class AgsClient:
             )
         url = scores_url(lineitem)
         self._call(
-            target,
+            target.endpoint,
+            target.token_scopes,
             "POST",
             url,
             f"score for {score.user_id} to {url}",
@@ -215,7 +145,8 @@ class AgsClient:
         while url and url not in seen and len(seen) < MAX_PAGES:
             seen.add(url)
             response = self._call(
-                target,
+                target.endpoint,
+                target.token_scopes,
                 "GET",
                 url,
                 f"line items at {url}",
@@ -251,7 +182,8 @@ class AgsClient:
             "tag": TAG,
         }
         response = self._call(
-            target,
+            target.endpoint,
+            target.token_scopes,
             "POST",
             target.lineitems,
             f"new line item at {target.lineitems}",

@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from capacity_lti.errors import ServiceError
-from capacity_lti.lti.ags import KeepAliveSession
 from capacity_lti.lti.claims import MEMBERSHIP
-from capacity_lti.lti.service_token import ServiceTokens, TokenEndpoint, failure, transport
+from capacity_lti.lti.service_http import ServiceClient
+from capacity_lti.lti.service_token import TokenEndpoint
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -97,46 +95,13 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-class NrpsClient:
+class NrpsClient(ServiceClient):
     """NRPS calls over one keep-alive session (not shared between threads)."""
 
-    def __init__(
-        self, tokens: ServiceTokens, *, timeout: float, http: requests.Session | None = None
-    ) -> None:
-        self._tokens = tokens
-        self._timeout = timeout
-        self.http = http or KeepAliveSession()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def _get(self, endpoint: TokenEndpoint, url: str) -> requests.Response:
-        what = f"course roster at {url}"
-        for first in (True, False):
-            token = self._tokens.token(self.http, endpoint, (NRPS_SCOPE,))
-            try:
-                response = self.http.get(
-                    url,
-                    headers={"Accept": MEMBERSHIP_TYPE, "Authorization": f"Bearer {token}"},
-                    timeout=self._timeout,
-                )
-            except requests.RequestException as exc:
-                raise transport(what, url, exc, self._timeout) from None
-            if response.ok:
-                return response
-            if response.status_code == 401:
-                self._tokens.discard(endpoint, (NRPS_SCOPE,), token)
-                if first:
-                    continue
-                error = failure(what, response)
-                raise ServiceError(
-                    f"{error.message} (a fresh token was refused too: check that the tool's "
-                    "registration on the platform allows Names and Role Provisioning)",
-                    retryable=False,
-                    status=401,
-                )
-            raise failure(what, response)
-        raise AssertionError("unreachable")  # pragma: no cover
+    refused_hint = (
+        ": check that the tool's registration on the platform allows Names and Role Provisioning"
+    )
+    refused_retryable = False
 
     def roster(self, endpoint: TokenEndpoint, url: str) -> Roster:
         """Every member of the course at `url`, page after page."""
@@ -154,7 +119,14 @@ class NrpsClient:
                     retryable=False,
                 )
             seen.add(page)
-            response = self._get(endpoint, page)
+            response = self._call(
+                endpoint,
+                (NRPS_SCOPE,),
+                "GET",
+                page,
+                f"course roster at {page}",
+                headers={"Accept": MEMBERSHIP_TYPE},
+            )
             try:
                 document = response.json()
             except ValueError:
