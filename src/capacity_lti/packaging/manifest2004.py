@@ -15,6 +15,7 @@ import functools
 
 from lxml import etree
 
+from capacity_lti.packaging.manifest_xml import add_resources, el, serialise
 from capacity_lti.packaging.structure import Node, Structure
 
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -24,7 +25,6 @@ ADLNAV = "http://www.adlnet.org/xsd/adlnav_v1p3"
 IMSSS = "http://www.imsglobal.org/xsd/imsss"
 LOM = "http://ltsc.ieee.org/xsd/LOM"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 SCHEMA_LOCATION = (
     f"{CP} imscp_v1p1.xsd {ADLCP} adlcp_v1p3.xsd {ADLSEQ} adlseq_v1p3.xsd "
     f"{ADLNAV} adlnav_v1p3.xsd {IMSSS} imsss_v1p0.xsd {LOM} lom.xsd"
@@ -33,59 +33,51 @@ NSMAP: dict[str | None, str] = {None: CP, "adlcp": ADLCP, "adlseq": ADLSEQ, "adl
          "lom": LOM, "xsi": XSI}  # fmt: skip
 
 
-def _el(parent: etree._Element, ns: str, tag: str, text: str | None = None,
-        **attrs: str) -> etree._Element:  # fmt: skip
-    element = etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
-    if text is not None:
-        element.text = text
-    return element
-
-
 def _rollup(sequencing: etree._Element) -> None:
-    rules = _el(sequencing, IMSSS, "rollupRules")
+    rules = el(sequencing, IMSSS, "rollupRules")
     for status in ("satisfied", "completed"):
-        rule = _el(rules, IMSSS, "rollupRule", childActivitySet="all")
-        conditions = _el(rule, IMSSS, "rollupConditions")
-        _el(conditions, IMSSS, "rollupCondition", condition=status)
-        _el(rule, IMSSS, "rollupAction", action=status)
+        rule = el(rules, IMSSS, "rollupRule", childActivitySet="all")
+        conditions = el(rule, IMSSS, "rollupConditions")
+        el(conditions, IMSSS, "rollupCondition", condition=status)
+        el(rule, IMSSS, "rollupAction", action=status)
 
 
 def _group_sequencing(parent: etree._Element) -> None:
-    sequencing = _el(parent, IMSSS, "sequencing")
-    _el(sequencing, IMSSS, "controlMode", choice="true", flow="true")
+    sequencing = el(parent, IMSSS, "sequencing")
+    el(sequencing, IMSSS, "controlMode", choice="true", flow="true")
     _rollup(sequencing)
 
 
 def _sco_sequencing(parent: etree._Element, requires: int) -> None:
     """A SCO's sequencing with `requires` prerequisites; ids are filled in by _fill."""
-    sequencing = _el(parent, IMSSS, "sequencing")
+    sequencing = el(parent, IMSSS, "sequencing")
     if requires:
-        rules = _el(sequencing, IMSSS, "sequencingRules")
-        rule = _el(rules, IMSSS, "preConditionRule")
-        conditions = _el(rule, IMSSS, "ruleConditions", conditionCombination="any")
+        rules = el(sequencing, IMSSS, "sequencingRules")
+        rule = el(rules, IMSSS, "preConditionRule")
+        conditions = el(rule, IMSSS, "ruleConditions", conditionCombination="any")
         for _ in range(requires):
             for condition in ("satisfied", "objectiveStatusKnown"):
-                _el(conditions, IMSSS, "ruleCondition", referencedObjective="",
+                el(conditions, IMSSS, "ruleCondition", referencedObjective="",
                     operator="not", condition=condition)  # fmt: skip
-        _el(rule, IMSSS, "ruleAction", action="disabled")
-    objectives = _el(sequencing, IMSSS, "objectives")
-    primary = _el(objectives, IMSSS, "primaryObjective", objectiveID="", satisfiedByMeasure="true")
-    _el(primary, IMSSS, "minNormalizedMeasure", "1")
-    _el(primary, IMSSS, "mapInfo", targetObjectiveID="", readSatisfiedStatus="false",
+        el(rule, IMSSS, "ruleAction", action="disabled")
+    objectives = el(sequencing, IMSSS, "objectives")
+    primary = el(objectives, IMSSS, "primaryObjective", objectiveID="", satisfiedByMeasure="true")
+    el(primary, IMSSS, "minNormalizedMeasure", "1")
+    el(primary, IMSSS, "mapInfo", targetObjectiveID="", readSatisfiedStatus="false",
         readNormalizedMeasure="false", writeSatisfiedStatus="true")  # fmt: skip
     for _ in range(requires):
-        objective = _el(objectives, IMSSS, "objective", objectiveID="")
-        _el(objective, IMSSS, "mapInfo", targetObjectiveID="", readSatisfiedStatus="true",
+        objective = el(objectives, IMSSS, "objective", objectiveID="")
+        el(objective, IMSSS, "mapInfo", targetObjectiveID="", readSatisfiedStatus="true",
             readNormalizedMeasure="false")  # fmt: skip
-    _el(sequencing, IMSSS, "deliveryControls", completionSetByContent="true",
+    el(sequencing, IMSSS, "deliveryControls", completionSetByContent="true",
         objectiveSetByContent="true")  # fmt: skip
 
 
 def _untracked(parent: etree._Element) -> None:
-    sequencing = _el(parent, IMSSS, "sequencing")
-    _el(sequencing, IMSSS, "rollupRules", rollupObjectiveSatisfied="false",
+    sequencing = el(parent, IMSSS, "sequencing")
+    el(sequencing, IMSSS, "rollupRules", rollupObjectiveSatisfied="false",
         rollupProgressCompletion="false", objectiveMeasureWeight="0")  # fmt: skip
-    _el(sequencing, IMSSS, "deliveryControls", tracked="false")
+    el(sequencing, IMSSS, "deliveryControls", tracked="false")
 
 
 @functools.cache
@@ -123,8 +115,8 @@ def _item(parent: etree._Element, node: Node, structure: Structure) -> None:
     attrs = {"identifier": node.ident, "isvisible": "true"}
     if node.resource:
         attrs["identifierref"] = node.resource
-    item = _el(parent, CP, "item", **attrs)
-    _el(item, CP, "title", node.title)
+    item = el(parent, CP, "item", **attrs)
+    el(item, CP, "title", node.title)
     for child in node.children:
         _item(item, child, structure)
     if node.children:
@@ -138,14 +130,14 @@ def _item(parent: etree._Element, node: Node, structure: Structure) -> None:
 
 
 def _lom(metadata: etree._Element, structure: Structure) -> None:
-    lom = _el(metadata, LOM, "lom")
-    general = _el(lom, LOM, "general")
-    title = _el(general, LOM, "title")
-    _el(title, LOM, "string", structure.title, language=structure.language)
-    _el(general, LOM, "language", structure.language)
+    lom = el(metadata, LOM, "lom")
+    general = el(lom, LOM, "general")
+    title = el(general, LOM, "title")
+    el(title, LOM, "string", structure.title, language=structure.language)
+    el(general, LOM, "language", structure.language)
     if structure.description:
-        description = _el(general, LOM, "description")
-        _el(description, LOM, "string", structure.description, language=structure.language)
+        description = el(general, LOM, "description")
+        el(description, LOM, "string", structure.description, language=structure.language)
 
 
 def manifest(structure: Structure) -> bytes:
@@ -155,26 +147,16 @@ def manifest(structure: Structure) -> bytes:
         nsmap=NSMAP,  # type: ignore[arg-type]
     )
     root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
-    metadata = _el(root, CP, "metadata")
-    _el(metadata, CP, "schema", "ADL SCORM")
-    _el(metadata, CP, "schemaversion", "2004 4th Edition")
+    metadata = el(root, CP, "metadata")
+    el(metadata, CP, "schema", "ADL SCORM")
+    el(metadata, CP, "schemaversion", "2004 4th Edition")
     _lom(metadata, structure)
-    organizations = _el(root, CP, "organizations", default="org")
-    organization = _el(organizations, CP, "organization", identifier="org")
+    organizations = el(root, CP, "organizations", default="org")
+    organization = el(organizations, CP, "organization", identifier="org")
     organization.set(f"{{{ADLSEQ}}}objectivesGlobalToSystem", "false")
-    _el(organization, CP, "title", structure.title)
+    el(organization, CP, "title", structure.title)
     for node in structure.nodes:
         _item(organization, node, structure)
     organization.append(copy.deepcopy(_template("group")))
-    resources = _el(root, CP, "resources")
-    for spec in structure.resources:
-        attrs = {"identifier": spec.ident, "type": "webcontent"}
-        attrs[f"{{{ADLCP}}}scormType"] = "sco" if spec.sco else "asset"
-        if spec.href:
-            attrs["href"] = spec.href
-        resource = _el(resources, CP, "resource", **attrs)
-        for href in spec.files:
-            _el(resource, CP, "file", href=href)
-        for ident in spec.depends:
-            _el(resource, CP, "dependency", identifierref=ident)
-    return _DECLARATION + etree.tostring(root, encoding="UTF-8", pretty_print=True)
+    add_resources(root, CP, f"{{{ADLCP}}}scormType", structure)
+    return serialise(root)
