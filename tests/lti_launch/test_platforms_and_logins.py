@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from capacity_lti.lti.oidc import LoginRequest, authentication_url
 from capacity_lti.settings import Settings
+from capacity_lti.storage import launches
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.storage.tables import Deployment, Learner, PendingLogin, Platform, ResourceLink
 from capacity_lti.web import create_app
@@ -65,7 +66,10 @@ def test_inactive_registration_is_refused(
     assert "The tool's registration for this LMS is disabled." in html.unescape(response.text)
 
 
-def test_logins_long_expired_are_purged(tool: Tool, moodle: MoodleLike) -> None:
+def test_logins_long_expired_are_purged(
+    tool: Tool, moodle: MoodleLike, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(launches, "PURGE_EVERY_SECONDS", 0.0)
     requests.post(
         tool.url + "/lti/login", data=moodle.initiation(), allow_redirects=False, timeout=10
     )
@@ -184,3 +188,20 @@ def test_concurrent_first_launches_of_one_learner_both_succeed(
         assert db.scalars(
             select(Deployment.added_by).where(Deployment.deployment_id == "42")
         ).all() == ["first-launch"]
+
+
+def test_logins_are_purged_at_most_once_a_minute(tool: Tool, moodle: MoodleLike) -> None:
+    def login() -> str:
+        response = requests.post(
+            tool.url + "/lti/login", data=moodle.initiation(), allow_redirects=False, timeout=10
+        )
+        return query_of(response.headers["Location"])["state"]
+
+    first = login()  # this engine's first login purges (nothing yet)
+    with tool.db().session() as db:
+        db.execute(update(PendingLogin).values(expires_at=datetime.now(UTC) - timedelta(hours=2)))
+    second = login()
+    with tool.db().session() as db:
+        states = set(db.scalars(select(PendingLogin.state)))
+    assert states == {first, second}
+    assert launches.PURGE_EVERY_SECONDS == 60.0

@@ -7,27 +7,26 @@ transaction (a refused launch rolls back, and nothing is half-recorded).
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.claims import LaunchClaims
 from capacity_lti.storage.engine import Database
-from capacity_lti.storage.platforms import PlatformRecord, select_platforms
+from capacity_lti.storage.platforms import PlatformRecord, platforms_of
 from capacity_lti.storage.roster import note_membership
 from capacity_lti.storage.tables import (
     Base,
-    Deployment,
-    Learner,
-    PendingLogin,
-    Platform,
-    ResourceLink,
     ToolSecret,
     utcnow,
 )
@@ -35,16 +34,15 @@ from capacity_lti.storage.tables import (
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
 
 
-def _dialect_insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+def _dialect_insert(dialect: str, table: Table) -> sqlite.Insert | postgresql.Insert:
     """INSERT with ON CONFLICT clauses (SQLite >= 3.35 and PostgreSQL; RETURNING on both)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def _insert_missing(session: Session, model: type[Base], **values: object) -> None:
+def _insert_missing(session: Session, table: Table, **values: object) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, so two concurrent first launches both succeed."""
-    session.execute(_dialect_insert(session, model).values(**values).on_conflict_do_nothing())
+    insert = _dialect_insert(session.get_bind().dialect.name, table)
+    session.execute(insert.values(**values).on_conflict_do_nothing())
 
 
 def tool_secret(db: Database, name: str = SESSION_SECRET) -> bytes:
@@ -78,7 +76,7 @@ class PendingLoginRecord:
 
 
 def _candidates(session: Session, issuer: str) -> list[PlatformRecord]:
-    found = select_platforms(session, Platform.issuer == issuer)
+    found = platforms_of(session, issuer)
     if not found:
         raise LaunchError(
             "unknown-issuer",
@@ -138,36 +136,63 @@ def launch_platform(session: Session, issuer: str, aud: object, azp: object) -> 
     return _active(rows[0])
 
 
-def start_login(
-    session: Session, login: PendingLoginRecord, *, now: datetime, ttl: timedelta
-) -> None:
-    """Keep a new login's state and nonce; purge logins long expired."""
-    session.execute(delete(PendingLogin).where(PendingLogin.expires_at < now - KEEP_USED))
-    session.execute(
-        insert(PendingLogin).values(
-            state=login.state,
-            nonce=login.nonce,
-            platform_id=login.platform_id,
-            browser_hash=login.browser_hash,
-            storage_target=login.storage_target,
-            expires_at=now + ttl,
-        )
+_LOGINS = Base.metadata.tables["pending_login"]
+_PURGE = delete(_LOGINS).where(_LOGINS.c.expires_at < bindparam("before"))
+_NEW_LOGIN = insert(_LOGINS)
+_LOGIN = select(_LOGINS).where(_LOGINS.c.state == bindparam("state"))
+_CLAIM = (
+    update(_LOGINS)
+    .where(
+        _LOGINS.c.state == bindparam("b_state"),
+        _LOGINS.c.nonce == bindparam("b_nonce"),
+        _LOGINS.c.used_at.is_(None),
+        _LOGINS.c.expires_at > bindparam("b_now"),
     )
-
-
-_LOGIN = select(
-    PendingLogin.state,
-    PendingLogin.nonce,
-    PendingLogin.platform_id,
-    PendingLogin.browser_hash,
-    PendingLogin.storage_target,
-    PendingLogin.expires_at,
-    PendingLogin.used_at,
+    .values(used_at=bindparam("b_now"))
+)
+_REPLAYED = select(_LOGINS.c.state).where(
+    _LOGINS.c.nonce == bindparam("nonce"), _LOGINS.c.used_at.is_not(None)
 )
 
 
+PURGE_EVERY_SECONDS = 60.0  # each process purges long-expired logins at most this often
+_purged_at: WeakKeyDictionary[object, float] = WeakKeyDictionary()  # by engine
+
+
+def _purge_due(session: Session) -> bool:
+    """True at most once per PURGE_EVERY_SECONDS per engine (a race makes two purges: harmless)."""
+    engine, clock = session.get_bind(), time.monotonic()
+    last = _purged_at.get(engine)
+    if last is not None and clock - last < PURGE_EVERY_SECONDS:
+        return False
+    _purged_at[engine] = clock
+    return True
+
+
+def start_login(
+    session: Session, login: PendingLoginRecord, *, now: datetime, ttl: timedelta
+) -> None:
+    """Keep a new login's state and nonce; now and then purge logins long expired.
+
+    The purge is housekeeping only: an expired or used login is refused by its own row.
+    """
+    if _purge_due(session):
+        session.execute(_PURGE, {"before": now - KEEP_USED})
+    session.execute(
+        _NEW_LOGIN,
+        {
+            "state": login.state,
+            "nonce": login.nonce,
+            "platform_id": login.platform_id,
+            "browser_hash": login.browser_hash,
+            "storage_target": login.storage_target,
+            "expires_at": now + ttl,
+        },
+    )
+
+
 def _login_row(session: Session, state: str) -> Row[*tuple[Any, ...]] | None:
-    return session.execute(_LOGIN.where(PendingLogin.state == state)).first()
+    return session.execute(_LOGIN, {"state": state}).first()
 
 
 def _stale(row: Row[*tuple[Any, ...]] | None, now: datetime) -> LaunchError | None:
@@ -201,27 +226,13 @@ def consume_login(session: Session, state: str, nonce: str, *, now: datetime) ->
     The conditional UPDATE comes first, so the database's own locking decides which of two
     concurrent submissions wins; the reads after it only name the reason for a refusal.
     """
-    claimed = session.execute(
-        update(PendingLogin)
-        .where(
-            PendingLogin.state == state,
-            PendingLogin.nonce == nonce,
-            PendingLogin.used_at.is_(None),
-            PendingLogin.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    claimed = session.execute(_CLAIM, {"b_state": state, "b_nonce": nonce, "b_now": now})
     if getattr(claimed, "rowcount", 0) == 1:
         return
     problem = _stale(_login_row(session, state), now)
     if problem is not None:
         raise problem
-    replayed = session.scalar(
-        select(PendingLogin.state).where(
-            PendingLogin.nonce == nonce, PendingLogin.used_at.is_not(None)
-        )
-    )
+    replayed = session.scalar(_REPLAYED, {"nonce": nonce})
     if replayed is not None:
         raise LaunchError(
             "nonce-replayed",
@@ -247,22 +258,33 @@ def admit_deployment(
         )
     _insert_missing(
         session,
-        Deployment,
+        Base.metadata.tables["deployment"],
         platform_id=platform.id,
         deployment_id=deployment_id,
         added_by="first-launch",
     )
 
 
-def _upsert_id(
-    session: Session, model: type[Learner | ResourceLink], keys: dict[str, object], **values: object
-) -> int:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values RETURNING id: one statement, and
-    concurrent first launches each get the one row."""
-    statement = _dialect_insert(session, model).values(**keys, **values)
-    upsert = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
-    found = session.execute(upsert.returning(model.id)).scalar_one()
-    return int(found)
+@cache
+def _upsert(
+    dialect: str, table: Table, keys: tuple[str, ...], fields: tuple[str, ...]
+) -> ReturningInsert[Any]:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET fields RETURNING id, built once per dialect.
+
+    One statement, so concurrent first launches of one learner each get the one row.
+    """
+    statement = _dialect_insert(dialect, table)
+    set_ = {name: statement.excluded[name] for name in fields}
+    return statement.on_conflict_do_update(index_elements=keys, set_=set_).returning(table.c.id)
+
+
+def _upsert_id(session: Session, table: Table, keys: dict[str, object], **fields: object) -> int:
+    statement = _upsert(session.get_bind().dialect.name, table, tuple(keys), tuple(fields))
+    return int(session.execute(statement, {**keys, **fields}).scalar_one())
+
+
+_LEARNERS = Base.metadata.tables["learner"]
+_LINKS = Base.metadata.tables["resource_link"]
 
 
 def record_launch(
@@ -272,7 +294,7 @@ def record_launch(
     now = utcnow()
     learner_id = _upsert_id(
         session,
-        Learner,
+        _LEARNERS,
         {"platform_id": platform_id, "subject": claims.subject},
         name=claims.name[:255],
         email=claims.email[:255],
@@ -282,7 +304,7 @@ def record_launch(
     if claims.link_id is not None:
         link_id = _upsert_id(
             session,
-            ResourceLink,
+            _LINKS,
             {"platform_id": platform_id, "link_id": claims.link_id},
             deployment_id=claims.deployment_id,
             title=claims.link_title,

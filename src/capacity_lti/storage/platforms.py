@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from capacity_lti.errors import ConfigError
 from capacity_lti.storage.engine import Database
-from capacity_lti.storage.tables import Deployment, Platform
+from capacity_lti.storage.tables import Base, Deployment, Platform
 
 
 @dataclass(frozen=True)
@@ -90,32 +92,35 @@ def add_platform(
         ) from None
 
 
-_COLUMNS = (
-    Platform.id,
-    Platform.issuer,
-    Platform.client_id,
-    Platform.name,
-    Platform.auth_login_url,
-    Platform.auth_token_url,
-    Platform.key_set_url,
-    Platform.auth_audience,
-    Platform.status,
-)
-
-
-def select_platforms(session: Session, *where: ColumnElement[bool]) -> list[PlatformRecord]:
-    """The platforms matching `where` (all when none), by id, each with its deployment ids:
-    one Core query (platform LEFT JOIN deployment), no ORM objects."""
-    statement = (
-        select(*_COLUMNS, Deployment.deployment_id)
-        .outerjoin(Deployment, Deployment.platform_id == Platform.id)
-        .where(*where)
-        .order_by(Platform.id, Deployment.id)
+_PLATFORM = Base.metadata.tables["platform"]
+_DEPLOYMENT = Base.metadata.tables["deployment"]
+# Core on the tables (no ORM entities or compile step per call); built once, so each use
+# skips statement construction and cache-key generation.
+_JOINED = (
+    select(
+        _PLATFORM.c.id,
+        _PLATFORM.c.issuer,
+        _PLATFORM.c.client_id,
+        _PLATFORM.c.name,
+        _PLATFORM.c.auth_login_url,
+        _PLATFORM.c.auth_token_url,
+        _PLATFORM.c.key_set_url,
+        _PLATFORM.c.auth_audience,
+        _PLATFORM.c.status,
+        _DEPLOYMENT.c.deployment_id,
     )
+    .select_from(_PLATFORM.outerjoin(_DEPLOYMENT, _DEPLOYMENT.c.platform_id == _PLATFORM.c.id))
+    .order_by(_PLATFORM.c.id, _DEPLOYMENT.c.id)
+)
+_BY_ISSUER = _JOINED.where(_PLATFORM.c.issuer == bindparam("issuer"))
+
+
+def _records(rows: Iterable[Row[*tuple[Any, ...]]]) -> list[PlatformRecord]:
+    """Group platform LEFT JOIN deployment rows (ordered by platform id) into records."""
     records = []
-    for _, group in groupby(session.execute(statement), key=lambda row: row.id):
-        rows = list(group)
-        first = rows[0]
+    for _, group in groupby(rows, key=lambda row: row.id):
+        found = list(group)
+        first = found[0]
         records.append(
             PlatformRecord(
                 id=first.id,
@@ -127,17 +132,22 @@ def select_platforms(session: Session, *where: ColumnElement[bool]) -> list[Plat
                 key_set_url=first.key_set_url,
                 auth_audience=first.auth_audience,
                 status=first.status,
-                deployment_ids=tuple(r.deployment_id for r in rows if r.deployment_id is not None),
+                deployment_ids=tuple(r.deployment_id for r in found if r.deployment_id is not None),
             )
         )
     return records
 
 
+def platforms_of(session: Session, issuer: str) -> list[PlatformRecord]:
+    """The registrations of an issuer (a launch's lookup: one prepared query)."""
+    return _records(session.execute(_BY_ISSUER, {"issuer": issuer}))
+
+
 def _query(session: Session, issuer: str, client_id: str | None) -> list[PlatformRecord]:
-    where = [Platform.issuer == issuer]
+    statement = _BY_ISSUER
     if client_id is not None:
-        where.append(Platform.client_id == client_id)
-    return select_platforms(session, *where)
+        statement = statement.where(_PLATFORM.c.client_id == client_id)
+    return _records(session.execute(statement, {"issuer": issuer}))
 
 
 def find_platform(db: Database, issuer: str, client_id: str | None = None) -> PlatformRecord:
@@ -159,7 +169,7 @@ def find_platform(db: Database, issuer: str, client_id: str | None = None) -> Pl
 
 def list_platforms(db: Database) -> list[PlatformRecord]:
     with db.session() as session:
-        return select_platforms(session)
+        return _records(session.execute(_JOINED))
 
 
 def remove_platform(db: Database, issuer: str, client_id: str | None = None) -> PlatformRecord:
