@@ -267,6 +267,21 @@ def make_handler(lms: FakeMoodle) -> type[BaseHTTPRequestHandler]:
             opaque = self.headers.get("Authorization", "").partition(" ")[2]
             return {**dict(self.headers), "Authorization": f"Bearer {lms.issued.get(opaque, '')}"}
 
+        def _bearer(self) -> set[str] | None:
+            """The scopes of the request's bearer token; None (401 sent) for a token not issued."""
+            with lms.lock:
+                scopes = lms.bearer_scopes(self.headers.get("Authorization", ""))
+            if scopes is None:
+                _send(self, 401, {"message": "Invalid LTI 1.3 authentication token"}, {})
+            return scopes
+
+        def _scope_refused(self, scopes: set[str], need: set[str]) -> bool:
+            """True (403 sent) when the token carries none of the scopes in `need`."""
+            if scopes & need:
+                return False
+            _send(self, 403, {"message": "Access denied: scope"}, {})
+            return True
+
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -291,15 +306,14 @@ def make_handler(lms: FakeMoodle) -> type[BaseHTTPRequestHandler]:
             course, item, scores = int(match[1]), match[2], match[3]
             if query.get("type_id") != str(lms.type_id):
                 return _send(self, 400, {"message": "Incorrect type_id"}, {})
-            with lms.lock:
-                scopes = lms.bearer_scopes(self.headers.get("Authorization", ""))
+            scopes = self._bearer()
             if scopes is None:
-                return _send(self, 401, {"message": "Invalid LTI 1.3 authentication token"}, {})
+                return None
             if scores:
                 return self._score(int(course), str(item), scopes, body)
             need = {LINEITEM} if method == "POST" else {LINEITEM, LINEITEM_READ}
-            if item or not scopes & need:
-                return _send(self, 403, {"message": "Access denied: scope"}, {})
+            if self._scope_refused(scopes, set() if item else need):
+                return None
             lms.requests[f"{method} lineitems"] += 1
             request = _Request(
                 {
@@ -350,8 +364,8 @@ def make_handler(lms: FakeMoodle) -> type[BaseHTTPRequestHandler]:
             if behaviour == "drop":
                 self.close_connection = True
                 return None
-            if SCORE not in scopes:
-                return _send(self, 403, {"message": "Access denied: scope"}, {})
+            if self._scope_refused(scopes, {SCORE}):
+                return None
             if self.headers.get("Content-Type") != "application/vnd.ims.lis.v1.score+json":
                 return _send(self, 415, {"message": "Unsupported media type"}, {})
             request = _Request(
@@ -381,8 +395,10 @@ def make_handler(lms: FakeMoodle) -> type[BaseHTTPRequestHandler]:
 class Running:
     """A FakeMoodle served on 127.0.0.1:<free port> until `stop()`."""
 
+    handler_for = staticmethod(make_handler)  # a subclass serves its own routes
+
     def __init__(self, lms: FakeMoodle) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(lms))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_for(lms))
         self.server.daemon_threads = True
         lms.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         lms.conf = _Conf(

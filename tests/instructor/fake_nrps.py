@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from lti1p3platform.membership import Context
 from lti1p3platform.service_connector import NamesRoleProvisioningService
 
-from tests.ags.fake_lms import LINEITEM, LINEITEM_READ, SCORE, FakeMoodle, _Conf, _Request, _send
+from tests.ags.fake_lms import LINEITEM, LINEITEM_READ, SCORE, FakeMoodle, _Request, _send
+from tests.ags.fake_lms import Running as ags_running
 from tests.ags.fake_lms import make_handler as ags_handler
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -99,12 +98,9 @@ def make_handler(lms: NrpsMoodle) -> type[Any]:
             if lms.fail_roster:
                 status = lms.fail_roster.pop(0)
                 return _send(self, status, {"message": "roster unavailable"}, {})
-            with lms.lock:
-                scopes = lms.bearer_scopes(self.headers.get("Authorization", ""))
-            if scopes is None:
-                return _send(self, 401, {"message": "Invalid LTI 1.3 authentication token"}, {})
-            if NRPS_SCOPE not in scopes:
-                return _send(self, 403, {"message": "Access denied: scope"}, {})
+            scopes = self._bearer()
+            if scopes is None or self._scope_refused(scopes, {NRPS_SCOPE}):
+                return None
             if type_id != lms.type_id:
                 return _send(self, 404, {"message": "No such tool binding"}, {})
             query = dict(parse_qsl(query_text))
@@ -148,32 +144,10 @@ def make_handler(lms: NrpsMoodle) -> type[Any]:
     return Handler
 
 
-class Running:
+class Running(ags_running):
     """An NrpsMoodle on 127.0.0.1:<free port> until `stop()`."""
 
-    def __init__(self, lms: NrpsMoodle) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(lms))
-        self.server.daemon_threads = True
-        lms.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        lms.conf = _Conf(
-            issuer=lms.base,
-            client_id=lms.client_id,
-            private_pem=lms.private_pem,
-            public_pem=lms.public_pem,
-            tool_jwks_url=lms.tool_jwks_url,
-        )
-        self.lms = lms
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}
-        )
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.lms.release.set()
-        self.lms.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+    handler_for = staticmethod(make_handler)
 
 
 __all__ = ["NRPS_SCOPE", "NrpsMoodle", "Running", "person"]
