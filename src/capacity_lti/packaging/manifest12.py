@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from capacity_lti.packaging.manifest_xml import add_resources, el, serialise
+from capacity_lti.packaging.manifest_xml import add_item, add_resources, el, serialise
 from capacity_lti.packaging.structure import Node, Structure
 
 CP = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -21,11 +21,7 @@ METADATA = "metadata.xml"
 
 
 def _item(parent: etree._Element, node: Node) -> None:
-    attrs = {"identifier": node.ident, "isvisible": "true"}
-    if node.resource:
-        attrs["identifierref"] = node.resource
-    item = el(parent, CP, "item", **attrs)
-    el(item, CP, "title", node.title)
+    item = add_item(parent, CP, node)
     for child in node.children:
         _item(item, child)
     if node.mastery is not None:

@@ -15,7 +15,7 @@ import functools
 
 from lxml import etree
 
-from capacity_lti.packaging.manifest_xml import add_resources, el, serialise
+from capacity_lti.packaging.manifest_xml import add_item, add_resources, el, serialise
 from capacity_lti.packaging.structure import Node, Structure
 
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -112,11 +112,7 @@ def _fill(sequencing: etree._Element, node: Node, structure: Structure) -> None:
 
 
 def _item(parent: etree._Element, node: Node, structure: Structure) -> None:
-    attrs = {"identifier": node.ident, "isvisible": "true"}
-    if node.resource:
-        attrs["identifierref"] = node.resource
-    item = el(parent, CP, "item", **attrs)
-    el(item, CP, "title", node.title)
+    item = add_item(parent, CP, node)
     for child in node.children:
         _item(item, child, structure)
     if node.children:

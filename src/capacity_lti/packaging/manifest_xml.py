@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from capacity_lti.packaging.structure import Structure
+from capacity_lti.packaging.structure import Node, Structure
 
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -16,6 +16,16 @@ def el(parent: etree._Element, ns: str, tag: str, text: str | None = None,
     if text is not None:
         element.text = text
     return element
+
+
+def add_item(parent: etree._Element, cp: str, node: Node) -> etree._Element:
+    """The organisation ``item`` of `node` with its title; the caller adds what follows."""
+    attrs = {"identifier": node.ident, "isvisible": "true"}
+    if node.resource:
+        attrs["identifierref"] = node.resource
+    item = el(parent, cp, "item", **attrs)
+    el(item, cp, "title", node.title)
+    return item
 
 
 def add_resources(root: etree._Element, cp: str, scorm_type: str, structure: Structure) -> None:
