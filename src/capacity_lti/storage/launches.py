@@ -10,12 +10,10 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
@@ -30,19 +28,14 @@ from capacity_lti.storage.tables import (
     ToolSecret,
     utcnow,
 )
+from capacity_lti.storage.upsert import dialect_insert
 
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
 
 
-def _dialect_insert(dialect: str, table: Table) -> sqlite.Insert | postgresql.Insert:
-    """INSERT with ON CONFLICT clauses (SQLite >= 3.35 and PostgreSQL; RETURNING on both)."""
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
 def _insert_missing(session: Session, table: Table, **values: object) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, so two concurrent first launches both succeed."""
-    insert = _dialect_insert(session.get_bind().dialect.name, table)
-    session.execute(insert.values(**values).on_conflict_do_nothing())
+    session.execute(dialect_insert(session, table).values(**values).on_conflict_do_nothing())
 
 
 def tool_secret(db: Database, name: str = SESSION_SECRET) -> bytes:
@@ -265,21 +258,22 @@ def admit_deployment(
     )
 
 
-@cache
-def _upsert(
-    dialect: str, table: Table, keys: tuple[str, ...], fields: tuple[str, ...]
-) -> ReturningInsert[Any]:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET fields RETURNING id, built once per dialect.
-
-    One statement, so concurrent first launches of one learner each get the one row.
-    """
-    statement = _dialect_insert(dialect, table)
-    set_ = {name: statement.excluded[name] for name in fields}
-    return statement.on_conflict_do_update(index_elements=keys, set_=set_).returning(table.c.id)
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], ReturningInsert[Any]] = {}
 
 
 def _upsert_id(session: Session, table: Table, keys: dict[str, object], **fields: object) -> int:
-    statement = _upsert(session.get_bind().dialect.name, table, tuple(keys), tuple(fields))
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET fields RETURNING id; the statement is built
+    once per dialect and kept. One statement, so concurrent first launches of one learner
+    each get the one row."""
+    key = (session.get_bind().dialect.name, table.name, tuple(keys), tuple(fields))
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        insert = dialect_insert(session, table)
+        set_ = {name: insert.excluded[name] for name in fields}
+        statement = insert.on_conflict_do_update(index_elements=list(keys), set_=set_).returning(
+            table.c.id
+        )
+        _UPSERTS[key] = statement
     return int(session.execute(statement, {**keys, **fields}).scalar_one())
 
 
