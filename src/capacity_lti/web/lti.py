@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from capacity_lti.errors import LaunchError
@@ -37,6 +37,7 @@ from capacity_lti.storage.launches import (
 )
 from capacity_lti.web.services import services
 from capacity_lti.web.session import LearnerSession, begin_session, session_url, set_cookie
+from capacity_lti.web.urls import external_url
 
 blueprint = Blueprint("lti", __name__)
 log = logging.getLogger("capacity_lti.web")
@@ -54,14 +55,6 @@ def jwks() -> tuple[dict[str, Any], int, dict[str, str]]:
     Published: every unretired key, and retired ones for `key_retention_seconds`.
     """
     return services().keys.ring().jwks(), 200, {"Cache-Control": "public, max-age=300"}
-
-
-def launch_url() -> str:
-    """The one redirect URI: from `public_url` when set (Moodle compares it byte for byte)."""
-    base = services().settings.public_url
-    if base:
-        return base.rstrip("/") + url_for("lti.launch")
-    return url_for("lti.launch", _external=True)
 
 
 @blueprint.route("/lti/login", methods=["GET", "POST"])
@@ -84,7 +77,7 @@ def login() -> BaseResponse:
         platform.auth_login_url,
         initiation,
         client_id=platform.client_id,
-        redirect_uri=launch_url(),
+        redirect_uri=external_url("lti.launch"),
         state=state,
         nonce=nonce,
     )
