@@ -11,12 +11,10 @@ import functools
 import hashlib
 import hmac
 import json
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -27,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.idtoken import LTI, KeySets, verify_id_token
 from capacity_lti.lti.keys import public_jwk
+from tests.keyset import KeysetServer
 
 ISSUER = "https://moodle.example.org"
 CLIENT = "QzTGB2Lx8rV3Kc1"
@@ -39,32 +38,6 @@ class Platform:
     key_set_url: str
 
 
-class KeysetServer:
-    """A platform's JWKS endpoint: serves whatever keys it currently holds and counts fetches."""
-
-    def __init__(self) -> None:
-        self.keys: list[dict[str, str]] = []
-        self.fetches = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.fetches += 1
-                body = json.dumps({"keys": outer.keys}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/mod/lti/certs.php"
-        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
-
-
 def fetch(url: str) -> Mapping[str, Any]:
     with urllib.request.urlopen(url, timeout=5) as response:
         document: Mapping[str, Any] = json.load(response)
@@ -75,7 +48,7 @@ def fetch(url: str) -> Mapping[str, Any]:
 def keyset() -> Iterator[KeysetServer]:
     server = KeysetServer()
     yield server
-    server.server.shutdown()
+    server.close()
 
 
 @dataclass

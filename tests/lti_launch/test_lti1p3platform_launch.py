@@ -7,10 +7,7 @@ published here over real HTTP.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,34 +23,13 @@ from lti1p3platform.request import RequestBase
 from capacity_lti.settings import Settings
 from capacity_lti.storage.platforms import add_platform
 from capacity_lti.web import create_app
+from tests.keyset import KeysetServer
 from tests.lti_launch.conftest import MODULE, Tool, lands_on, probe, serve, session_of
 from tests.lti_launch.platforms import INSTRUCTOR, KEY, query_of
 
 ISSUER = "https://lti1p3platform.example.org"
 CLIENT = "lti1p3platform-client"
 DEPLOYMENT = "deployment-1"
-
-
-class KeysetServer:
-    """The platform's public key as a JWKS, as lti1p3platform itself produces it."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        body = json.dumps(jwks).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
 
 class Platform(LTI1P3PlatformConfAbstract):
@@ -116,7 +92,7 @@ def setup(tmp_path: Path, database_url: str) -> Iterator[tuple[Tool, Platform]]:
     probe(app)
     tool = serve(app)
     platform = Platform(tool_url=tool.url)
-    keyset = KeysetServer(platform.get_jwks() if platform.get_registration() else {})
+    keyset = KeysetServer(platform.get_jwks()["keys"] if platform.get_registration() else [])
     with app.app_context():
         from capacity_lti.web.services import services
 
@@ -130,7 +106,7 @@ def setup(tmp_path: Path, database_url: str) -> Iterator[tuple[Tool, Platform]]:
             deployment_ids=(DEPLOYMENT,),
         )
     yield tool, platform
-    keyset.server.shutdown()
+    keyset.close()
     tool.server.shutdown()
 
 
