@@ -8,7 +8,7 @@ One capacity-lti launch is what a learner's browser does from Moodle: POST the O
 initiation to /lti/login (state and nonce kept server-side), take the 302 to the platform,
 which signs an id_token bound to the nonce (here this client process signs, RS256, so the
 signing is not tool cost), form_post it to /launch (verified, login used once, learner and
-link rows written, session token made), follow the 303 and GET the first learner page (the
+link rows written, session token made), which answers with the first learner page (the
 programme home, or a module with --module). Beside it, in the same run and served the same
 way (bench/launch_apps.py):
 

@@ -6,7 +6,9 @@ whatever page it opens.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -59,20 +61,26 @@ def probe(app: Flask) -> None:
     app.register_blueprint(blueprint)
 
 
+def address_of(result: requests.Response) -> str:
+    """The address a launch's page puts in place of /launch (static/address.js): the page's
+    own URL, session token attached. The launch answers with the page itself (200)."""
+    assert result.status_code == 200, result.text
+    found = re.search(r'<script src="[^"]*/address\.js" data-address="([^"]+)"', result.text)
+    assert found, "the launched page names no address"
+    return html.unescape(found.group(1))
+
+
 def lands_on(tool: Tool, result: requests.Response, endpoint: str, **values: str) -> bool:
-    """Whether a launch's 303 goes to `endpoint` (wherever its area mounts it), token attached."""
+    """Whether a launch shows `endpoint`'s page (wherever its area mounts it), token attached."""
     with tool.app.test_request_context():
         path = url_for(endpoint, **values)
-    location = result.headers.get("Location", "")
-    return (
-        result.status_code == 303 and location.startswith(path + "?") and "s" in query_of(location)
-    )
+    address = address_of(result)
+    return address.startswith(path + "?") and "s" in query_of(address)
 
 
 def session_of(tool: Tool, result: requests.Response) -> dict[str, Any]:
-    """The session a launch's redirect carries, read back through the probe page."""
-    assert result.status_code == 303, result.text
-    token = query_of(result.headers["Location"])["s"]
+    """The session a launch's page carries, read back through the probe page."""
+    token = query_of(address_of(result))["s"]
     page = requests.get(tool.url + "/probe/session", params={"s": token}, timeout=10)
     assert page.status_code == 200, page.text
     return echoed(page.text)["session"]  # type: ignore[no-any-return]
@@ -158,7 +166,5 @@ def launch(tool: Tool, moodle: MoodleLike, http: requests.Session | None = None)
 
 
 def follow(tool: Tool, response: requests.Response) -> requests.Response:
-    assert response.status_code == 303, response.text
-    location = response.headers["Location"]
-    url = location if location.startswith("http") else tool.url + location
-    return requests.get(url, timeout=10)
+    """The launched page asked for again at its own address (as a reload does): no cookie."""
+    return requests.get(tool.url + address_of(response), timeout=10)

@@ -128,7 +128,7 @@ def test_deep_linking_request_arrives_at_launch_and_goes_to_choose(
 def test_first_launch_policy_records_a_new_deployment(tool: Tool, moodle: MoodleLike) -> None:
     moodle.deployment_id = "7"  # a second registration in the same Moodle
     done = launch(tool, moodle)
-    assert done.result.status_code == 303
+    assert lands_on(tool, done.result, "learner.home")
     with tool.db().session() as db:
         rows = {(d.deployment_id, d.added_by) for d in db.scalars(select(Deployment))}
     assert rows == {("1", "admin"), ("7", "first-launch")}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.lti_launch.conftest import Tool
+from tests.lti_launch.conftest import Tool, lands_on
 from tests.lti_launch.platforms import MoodleLike, query_of, read_form
 from tests.lti_launch.test_refusals import refused
 
@@ -55,7 +55,7 @@ def test_launch_asks_for_the_stored_value_then_accepts_it(tool: Tool, moodle: Mo
         allow_redirects=False,
         timeout=10,
     )
-    assert done.status_code == 303
+    assert lands_on(tool, done, "learner.home")
 
 
 @pytest.mark.parametrize(

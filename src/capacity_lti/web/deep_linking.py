@@ -104,7 +104,7 @@ def choose() -> Response:
     return _page(
         "deep_linking/choose.html",
         200,
-        "form-action 'self'",
+        "form-action 'self'; script-src 'nonce-{nonce}'",
         choices=choices(services().programme, session.locale),
         multiple=settings.accept_multiple,
     )

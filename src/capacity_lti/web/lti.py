@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from capacity_lti.errors import LaunchError
@@ -156,7 +156,7 @@ def _route(claims: LaunchClaims) -> tuple[str, dict[str, str]]:
 
 @blueprint.post("/launch")
 def launch() -> BaseResponse:
-    """Verify the id_token, use its login once, record learner and link, open the right page."""
+    """Verify the id_token, use its login once, record learner and link, show the right page."""
     svc = services()
     form = request.form
     if form.get("error"):
@@ -220,6 +220,21 @@ def launch() -> BaseResponse:
         link_id,
         endpoint,
     )
-    response = redirect(session_url(endpoint, **values), 303)
+    response = _open(endpoint, values)
     response.delete_cookie(LOGIN_COOKIE + state)
+    return response
+
+
+def _open(endpoint: str, values: dict[str, str]) -> BaseResponse:
+    """The page `endpoint` shows, as the launch's own answer (a redirect would cost the
+    learner one more round trip), with its blueprint's response hooks (its CSP).
+
+    base.html then puts the page's own address in place (static/address.js), so reload
+    and back ask for the page, not post the used launch again.
+    """
+    app = current_app
+    g.capacity_address = session_url(endpoint, **values)
+    response = app.make_response(app.view_functions[endpoint](**values))
+    for hook in reversed(app.after_request_funcs.get(endpoint.partition(".")[0], [])):
+        response = hook(response)
     return response
