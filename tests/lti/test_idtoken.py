@@ -19,11 +19,11 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from capacity_lti.errors import LaunchError
-from capacity_lti.lti.idtoken import LTI, KeySets, verify_id_token
+from capacity_lti.lti.idtoken import LTI, KeySets, read_unverified, verify_id_token
 from capacity_lti.lti.keys import public_jwk
 from tests.keyset import KeysetServer
 
@@ -270,3 +270,203 @@ def test_unreachable_keyset_is_a_clear_refusal() -> None:
     platform = Platform(ISSUER, CLIENT, "http://127.0.0.1:1/certs")
     token = jwt.encode(moodle_claims(), pooled_key(0), algorithm="RS256", headers={"kid": "k"})
     assert refused(token, platform, KeySets(fetch)) == "keyset-unavailable"
+
+
+# What PyJWT's decode caught for us before idtoken verified tokens itself.
+
+
+def _by_hand(signer: Signer, header: dict[str, Any], claims: Mapping[str, Any]) -> str:
+    """RS256 without PyJWT, which refuses to encode some of these headers."""
+    signing_input = f"{_b64(header)}.{_b64(dict(claims))}"
+    signature = signer.private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+def _with_signature(token: str, change: Callable[[str], str]) -> str:
+    header, payload, signature = token.split(".")
+    return f"{header}.{payload}.{change(signature)}"
+
+
+def _urlsafe_signed(signer: Signer) -> str:
+    """A token whose signature segment has a '-' or '_' (nearly every one does)."""
+    for n in range(50):
+        token = sign(signer, moodle_claims(nonce=f"n-{n}"))
+        if "-" in token.split(".")[2] or "_" in token.split(".")[2]:
+            return token
+    raise AssertionError("no signature with '-' or '_'")
+
+
+def _non_canonical(signature: str) -> str:
+    """Same bytes, other spelling: 256 bytes leave 4 unused bits in the last of 342 characters."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    assert len(signature) == 342
+    return signature[:-1] + alphabet[alphabet.index(signature[-1]) | 1]
+
+
+def _one_character_off(token: str) -> str:
+    """The payload changed in one character, still a JSON object with the same claims' names."""
+    header, payload, signature = token.split(".")
+    names = set(read_unverified(token).claims)
+    for i, old in enumerate(payload):
+        for new in "BCDE".replace(old, ""):
+            altered = f"{header}.{payload[:i]}{new}{payload[i + 1 :]}.{signature}"
+            try:
+                if set(read_unverified(altered).claims) == names:
+                    return altered
+            except LaunchError:
+                pass
+    raise AssertionError("no one-character change keeps the payload readable")
+
+
+SIGNATURE_SEGMENTS: list[tuple[str, Callable[[Signer], str], str]] = [
+    ("standard alphabet", lambda s: _with_signature(_urlsafe_signed(s), lambda g: g.replace("-", "+").replace("_", "/")), "not-a-jwt"),
+    ("padded", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g + "=="), "not-a-jwt"),
+    ("whitespace", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g[:100] + " " + g[100:]), "not-a-jwt"),
+    ("newline", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g + "\n"), "not-a-jwt"),
+    ("not base64url", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g[:-4] + "!!!!"), "not-a-jwt"),
+    ("a length no base64 has", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g + "AAA"), "not-a-jwt"),
+    ("one byte too many", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g + "A"), "bad-signature"),
+    ("non-canonical last character", lambda s: _with_signature(sign(s, moodle_claims()), _non_canonical), "not-a-jwt"),
+    ("non-ASCII", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g[:-1] + "é"), "not-a-jwt"),
+    ("empty", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: ""), "bad-signature"),
+    ("too short", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g[:-2]), "bad-signature"),
+    ("too long", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: g + "AAAA"), "bad-signature"),
+    ("of another payload", lambda s: _with_signature(sign(s, moodle_claims()), lambda g: sign(s, moodle_claims(sub="1")).split(".")[2]), "bad-signature"),
+    ("payload one character off", lambda s: _one_character_off(sign(s, moodle_claims())), "bad-signature"),
+    ("header and payload swapped", lambda s: ".".join([*reversed(sign(s, moodle_claims()).split(".")[:2]), sign(s, moodle_claims()).split(".")[2]]), "alg-not-allowed"),
+    ("by another key", lambda s: _by_hand(Signer(pooled_key(7), s.kid), {"alg": "RS256", "kid": s.kid}, moodle_claims()), "bad-signature"),
+    ("crit names an extension", lambda s: _by_hand(s, {"alg": "RS256", "kid": s.kid, "crit": ["exp"], "exp": 1}, moodle_claims()), "not-a-jwt"),
+    ("crit not a list", lambda s: _by_hand(s, {"alg": "RS256", "kid": s.kid, "crit": "b64", "b64": True}, moodle_claims()), "not-a-jwt"),
+    ("b64 false", lambda s: _by_hand(s, {"alg": "RS256", "kid": s.kid, "crit": ["b64"], "b64": False}, moodle_claims()), "not-a-jwt"),
+]  # fmt: skip
+
+CLAIM_TYPES: list[tuple[str, dict[str, Any], str]] = [
+    ("exp not a number", {"exp": "soon"}, "not-a-jwt"),
+    ("exp a numeric string", {"exp": str(int(time.time()) + 60)}, "not-a-jwt"),  # PyJWT took it
+    ("exp true", {"exp": True}, "not-a-jwt"),  # PyJWT read 1: "expired"
+    ("exp null", {"exp": None}, "no-exp"),
+    ("exp a list", {"exp": [int(time.time()) + 60]}, "not-a-jwt"),
+    ("iat a string", {"iat": str(int(time.time()))}, "not-a-jwt"),
+    ("iat false", {"iat": False}, "not-a-jwt"),
+    ("nbf a string", {"nbf": "now"}, "not-a-jwt"),
+    ("nbf beyond the leeway", {"nbf": int(time.time()) + 120}, "issued-in-future"),
+    ("issued beyond the leeway", {"iat": int(time.time()) + 120}, "issued-in-future"),
+    ("expired beyond the leeway", {"exp": int(time.time()) - 61}, "expired"),
+    (
+        "issued in the future and expired",
+        {"iat": int(time.time()) + 120, "exp": 1},
+        "issued-in-future",
+    ),
+    ("expired and from another issuer", {"exp": 1, "iss": "https://evil.example"}, "expired"),
+    ("iss not a string", {"iss": ["https://moodle.example.org"]}, "wrong-iss"),
+    ("wrong iss and wrong aud", {"iss": "https://evil.example", "aud": "other"}, "wrong-iss"),
+    ("aud list without the client", {"aud": ["another-tool", "a-third"]}, "wrong-aud"),
+    ("aud list with a non-string", {"aud": [CLIENT, 7], "azp": CLIENT}, "wrong-aud"),
+    ("aud a number", {"aud": 7}, "wrong-aud"),
+    ("aud an object", {"aud": {CLIENT: True}}, "wrong-aud"),
+    ("aud empty", {"aud": ""}, "no-aud"),
+    ("aud an empty list", {"aud": []}, "no-aud"),
+    ("no iss", {"iss": DROP}, "no-iss"),
+    ("no aud and no exp", {"aud": DROP, "exp": DROP}, "no-exp"),
+    ("sub not a string", {"sub": 7}, "not-a-jwt"),
+    ("jti not a string", {"jti": 7}, "not-a-jwt"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "reason"), SIGNATURE_SEGMENTS, ids=[r[0] for r in SIGNATURE_SEGMENTS]
+)
+def test_signature_segment_is_strict_base64url_and_must_verify(
+    setup: tuple[Signer, Platform, KeySets], case: str, make: Callable[[Signer], str], reason: str
+) -> None:
+    signer, platform, keys = setup
+    assert refused(make(signer), platform, keys) == reason
+
+
+@pytest.mark.parametrize(
+    ("case", "changes", "reason"), CLAIM_TYPES, ids=[r[0] for r in CLAIM_TYPES]
+)
+def test_registered_claims_are_checked_in_pyjwts_order(
+    setup: tuple[Signer, Platform, KeySets], case: str, changes: dict[str, Any], reason: str
+) -> None:
+    signer, platform, keys = setup
+    token = _by_hand(signer, {"alg": "RS256", "kid": signer.kid}, moodle_claims(**changes))
+    assert refused(token, platform, keys) == reason
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"iat": int(time.time()) + 30},  # the platform's clock half a minute ahead
+        {"nbf": int(time.time()) + 30},
+        {"exp": int(time.time()) - 30},  # expired, but within the leeway
+        {"exp": time.time() + 60.5, "iat": time.time()},  # NumericDates may have fractions
+        {"aud": [CLIENT, "other"], "azp": CLIENT},
+        {"aud": [CLIENT]},
+        {"jti": "j-1"},
+    ],
+)
+def test_claims_within_the_rules_are_accepted(
+    setup: tuple[Signer, Platform, KeySets], changes: dict[str, Any]
+) -> None:
+    signer, platform, keys = setup
+    verify_id_token(sign(signer, moodle_claims(**changes)), platform, keys, leeway=60)
+
+
+def test_crit_naming_a_present_b64_true_is_accepted_as_pyjwt_did(
+    setup: tuple[Signer, Platform, KeySets],
+) -> None:
+    signer, platform, keys = setup
+    header = {"alg": "RS256", "kid": signer.kid, "crit": ["b64"], "b64": True}
+    verify_id_token(_by_hand(signer, header, moodle_claims()), platform, keys, leeway=60)
+
+
+def test_the_callers_reading_is_used_and_must_be_of_this_token(
+    setup: tuple[Signer, Platform, KeySets],
+) -> None:
+    signer, platform, keys = setup
+    token = sign(signer, moodle_claims())
+    unverified = read_unverified(token)
+    launch = verify_id_token(token, platform, keys, leeway=60, unverified=unverified)
+    assert launch.claims is unverified.claims  # not parsed again
+    verify_id_token(token, platform, keys, leeway=60, header=unverified.header)
+    other = read_unverified(sign(signer, moodle_claims(sub="1")))
+    with pytest.raises(ValueError, match="another token"):
+        verify_id_token(token, platform, keys, leeway=60, unverified=other)
+
+
+@pytest.mark.parametrize(
+    "marks", [{"alg": "RS512"}, {"alg": "PS256"}, {"use": "enc"}, {"kty": "EC"}, {"kid": ""}]
+)
+def test_a_key_marked_for_another_algorithm_or_use_is_not_used(
+    keyset: KeysetServer, marks: dict[str, str]
+) -> None:
+    signer = new_signer(keyset)
+    keyset.keys[-1].update(marks)
+    platform = Platform(ISSUER, CLIENT, keyset.url)
+    assert refused(sign(signer, moodle_claims()), platform, KeySets(fetch)) == "unknown-kid"
+
+
+def test_a_key_without_alg_or_use_is_used(keyset: KeysetServer) -> None:
+    signer = new_signer(keyset)
+    del keyset.keys[-1]["alg"], keyset.keys[-1]["use"]
+    platform = Platform(ISSUER, CLIENT, keyset.url)
+    verify_id_token(sign(signer, moodle_claims()), platform, KeySets(fetch), leeway=60)
+
+
+@pytest.mark.parametrize(
+    "material",
+    [{"n": None}, {"n": 12345}, {"e": "AA"}, {"n": "AQAB", "e": "AQAB"}, {"n": "é"}],
+    ids=["n missing", "n a number", "e zero", "n too small", "n not ASCII"],
+)
+def test_bad_key_material_makes_the_keyset_unavailable(
+    keyset: KeysetServer, material: dict[str, Any]
+) -> None:
+    signer = new_signer(keyset)
+    for name, value in material.items():
+        if value is None:
+            del keyset.keys[-1][name]
+        else:
+            keyset.keys[-1][name] = value
+    platform = Platform(ISSUER, CLIENT, keyset.url)
+    assert refused(sign(signer, moodle_claims()), platform, KeySets(fetch)) == "keyset-unavailable"

@@ -3,20 +3,23 @@
 Every refusal is a :class:`LaunchError` whose `reason` is a stable code for the log
 and whose `message` tells the person in the LMS what happened and what to do.
 Single-use nonces and OIDC state are checked by the caller against storage; this
-module checks the token itself.
+module checks the token itself: its RS256 signature with `cryptography` and its
+registered claims in the order PyJWT 2.15's decode checked them (so each token keeps
+the refusal it had then), parsing the token only once.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from capacity_lti.errors import LaunchError
 
@@ -43,6 +46,16 @@ def _refuse(reason: str, message: str) -> LaunchError:
 
 
 _NOT_A_JWT = "The launch did not carry a valid LTI 1.3 token. Please open the activity again from your course."
+_ALG_NOT_ALLOWED = (
+    "The launch was signed with an algorithm the tool does not accept (only RS256). " + _ASK_ADMIN
+)
+_BAD_SIGNATURE = "The launch's signature is not valid. Please open the activity again; if it persists, tell your LMS administrator."
+_EXPIRED = "The launch has expired. Please open the activity again from your course."
+_IN_FUTURE = (
+    "The launch is dated in the future: the LMS's clock and the tool's disagree. " + _ASK_ADMIN
+)
+_WRONG_ISS = "The launch came from an LMS other than the one registered. " + _ASK_ADMIN
+_WRONG_AUD = "The launch was meant for another tool. " + _ASK_ADMIN
 
 
 @dataclass(frozen=True)
@@ -52,14 +65,29 @@ class UnverifiedToken:
 
     header: dict[str, Any]
     claims: dict[str, Any]
+    token: str = field(repr=False)  # what they were read from: verify_id_token checks it is its own
+
+
+def _b64url(segment: str, *, padded: bool = False) -> bytes:
+    """Strict base64url (RFC 7515 §2): URL-safe alphabet, canonical; ValueError otherwise.
+
+    `padded`: up to two trailing '=' to a multiple of four are tolerated, as PyJWT did in
+    header and claims.
+    """
+    stripped = segment.rstrip("=")
+    pad = len(segment) - len(stripped)
+    if pad and (not padded or pad > 2 or len(segment) % 4):
+        raise ValueError("bad base64url padding")
+    raw = base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
+    # The lenient decode takes '+', '/' and skips whitespace; re-encoding catches them all.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != stripped.encode("ascii"):
+        raise ValueError("not canonical base64url")
+    return raw
 
 
 def _json_segment(segment: str) -> dict[str, Any]:
     """One base64url JSON segment of a compact JWS, strictly: URL-safe alphabet, an object."""
-    if "+" in segment or "/" in segment:  # b64decode would take them for "-" and "_"
-        raise ValueError("not base64url")
-    raw = base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
-    value = json.loads(raw)
+    value = json.loads(_b64url(segment, padded=True))
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     return value
@@ -68,18 +96,41 @@ def _json_segment(segment: str) -> dict[str, Any]:
 def read_unverified(token: str) -> UnverifiedToken:
     """Decode the token's header and claims (no verification); LaunchError when it is no JWT.
 
-    Read directly, not by PyJWT: these values only choose the platform and key, and
-    verify_id_token's PyJWT decode then checks the whole token (so it is parsed strictly
-    once, not two or three times).
+    These values choose the platform and key; verify_id_token, given this result, then
+    checks signature and claims without parsing the token again.
     """
     parts = token.split(".")
     try:
         if len(parts) != 3:
             raise ValueError("not three segments")
         header, claims = _json_segment(parts[0]), _json_segment(parts[1])
-    except (ValueError, RecursionError, binascii.Error):
+    except (ValueError, RecursionError):  # binascii.Error is a ValueError
         raise _refuse("not-a-jwt", _NOT_A_JWT) from None
-    return UnverifiedToken(header, claims)
+    return UnverifiedToken(header, claims, token)
+
+
+def _b64url_uint(value: str) -> int:
+    """A JWK's big-endian integer, decoded as leniently as PyJWT did (keys that worked still do)."""
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+def _is_signing_key(jwk: object) -> bool:
+    """An RSA JWK with a `kid`, and not marked for another algorithm or use than RS256 signing."""
+    return (
+        isinstance(jwk, dict)
+        and bool(jwk.get("kid"))
+        and jwk.get("kty") == "RSA"
+        and jwk.get("alg", "RS256") == "RS256"
+        and jwk.get("use", "sig") == "sig"
+    )
+
+
+def _rsa_public_key(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
+    """The public key of an RSA JWK (RFC 7518 §6.3.1: `n`, `e`); ValueError when it is none."""
+    n, e = jwk.get("n"), jwk.get("e")
+    if not isinstance(n, str) or not isinstance(e, str):
+        raise ValueError("an RSA JWK needs string members 'n' and 'e'")
+    return rsa.RSAPublicNumbers(_b64url_uint(e), _b64url_uint(n)).public_key()
 
 
 class KeySets:
@@ -99,7 +150,7 @@ class KeySets:
         self._fetch = fetch
         self._min_interval = min_interval
         self._clock = clock
-        self._keys: dict[str, dict[str, jwt.PyJWK]] = {}
+        self._keys: dict[str, dict[str, rsa.RSAPublicKey]] = {}
         self._fetched_at: dict[str, float] = {}
 
     def _load(self, url: str) -> None:
@@ -107,9 +158,9 @@ class KeySets:
             document = self._fetch(url)
             keys = {}
             for jwk in document.get("keys", []):
-                if isinstance(jwk, dict) and jwk.get("kid") and jwk.get("kty") == "RSA":
-                    keys[str(jwk["kid"])] = jwt.PyJWK(jwk, algorithm="RS256")
-        except (OSError, ValueError, jwt.PyJWKError, AttributeError) as exc:
+                if _is_signing_key(jwk):
+                    keys[str(jwk["kid"])] = _rsa_public_key(jwk)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise _refuse(
                 "keyset-unavailable",
                 f"The tool could not read your LMS's public keys ({type(exc).__name__}). "
@@ -120,7 +171,7 @@ class KeySets:
         self._keys[url] = keys
         self._fetched_at[url] = self._clock()
 
-    def key(self, url: str, kid: str) -> jwt.PyJWK:
+    def key(self, url: str, kid: str) -> rsa.RSAPublicKey:
         stale = url in self._keys and self._clock() - self._fetched_at[url] >= self._min_interval
         if url not in self._keys or (kid not in self._keys[url] and stale):
             self._load(url)
@@ -160,37 +211,6 @@ class VerifiedLaunch:
         return tuple(str(r) for r in self.claims.get(LTI + "roles", []))
 
 
-_JWT_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
-    (
-        jwt.ExpiredSignatureError,
-        "expired",
-        "The launch has expired. Please open the activity again from your course.",
-    ),
-    (
-        jwt.ImmatureSignatureError,
-        "issued-in-future",
-        "The launch is dated in the future: the LMS's clock and the tool's disagree. " + _ASK_ADMIN,
-    ),
-    (jwt.InvalidAudienceError, "wrong-aud", "The launch was meant for another tool. " + _ASK_ADMIN),
-    (
-        jwt.InvalidIssuerError,
-        "wrong-iss",
-        "The launch came from an LMS other than the one registered. " + _ASK_ADMIN,
-    ),
-    (
-        jwt.InvalidSignatureError,
-        "bad-signature",
-        "The launch's signature is not valid. Please open the activity again; if it persists, tell your LMS administrator.",
-    ),
-    (
-        jwt.InvalidAlgorithmError,
-        "alg-not-allowed",
-        "The launch was signed with an algorithm the tool does not accept (only RS256). "
-        + _ASK_ADMIN,
-    ),
-)
-
-
 def verify_id_token(
     token: str,
     platform: PlatformKeys,
@@ -198,45 +218,112 @@ def verify_id_token(
     *,
     leeway: int,
     header: Mapping[str, Any] | None = None,
+    unverified: UnverifiedToken | None = None,
 ) -> VerifiedLaunch:
-    """Verify signature (RS256 only), iss, aud/azp, exp/iat with `leeway` seconds, and LTI claims.
+    """Verify signature (RS256 only), iss, aud/azp, exp/iat/nbf with `leeway` seconds, and LTI claims.
 
-    `header`: the token's header when the caller has already read it (see read_unverified).
+    `unverified`: read_unverified(token), when the caller already has it (the token is then
+    not parsed again). `header`: the token's header alone, for callers that pass only that.
     """
+    if unverified is None:
+        unverified = read_unverified(token)
+    elif unverified.token != token:
+        raise ValueError("unverified was read from another token")
     if header is None:
-        header = read_unverified(token).header
+        header = unverified.header
     if header.get("alg") != "RS256":
-        raise _refuse(
-            "alg-not-allowed",
-            "The launch was signed with an algorithm the tool does not accept (only RS256). "
-            + _ASK_ADMIN,
-        )
+        raise _refuse("alg-not-allowed", _ALG_NOT_ALLOWED)
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise _refuse("no-kid", "The launch token does not say which key signed it. " + _ASK_ADMIN)
-    key = keys.key(platform.key_set_url, kid)
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key=key,
-            algorithms=["RS256"],
-            audience=platform.client_id,
-            issuer=platform.issuer,
-            leeway=leeway,
-            options={"require": ["exp", "iat", "iss", "aud", "nonce"], "verify_iat": True},
-        )
-    except jwt.MissingRequiredClaimError as exc:
-        raise _refuse(
-            f"no-{exc.claim}", f"The launch token lacks its '{exc.claim}' claim. " + _ASK_ADMIN
-        ) from None
-    except jwt.PyJWTError as exc:
-        for kind, reason, message in _JWT_ERRORS:
-            if isinstance(exc, kind):
-                raise _refuse(reason, message) from None
-        raise _refuse("not-a-jwt", _NOT_A_JWT) from None
+    _check_signature(token, header, keys.key(platform.key_set_url, kid))
+    claims = unverified.claims
+    _check_registered_claims(claims, platform, leeway)
     _check_azp(claims, platform.client_id)
     _check_lti_claims(claims)
     return VerifiedLaunch(claims)
+
+
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+
+
+def _check_signature(token: str, header: Mapping[str, Any], key: rsa.RSAPublicKey) -> None:
+    """The RS256 signature over the token's first two segments, as they came."""
+    signing_input, _, segment = token.rpartition(".")
+    try:
+        signature = _b64url(segment)
+    except ValueError:
+        raise _refuse("not-a-jwt", _NOT_A_JWT) from None
+    _check_crit(header)
+    try:
+        # read_unverified decoded both segments as base64url, so they are ASCII.
+        key.verify(signature, signing_input.encode("ascii"), _PKCS1V15, _SHA256)
+    except InvalidSignature:
+        raise _refuse("bad-signature", _BAD_SIGNATURE) from None
+
+
+def _check_crit(header: Mapping[str, Any]) -> None:
+    """RFC 7515 §4.1.11 as PyJWT applied it: `crit` may name only a present `b64`, and no
+    `b64: false` (RFC 7797 unencoded payload) is accepted."""
+    crit = header.get("crit")
+    if header.get("b64", True) is False or (
+        "crit" in header
+        and (
+            not isinstance(crit, list)
+            or not crit
+            or any(name != "b64" or name not in header for name in crit)
+        )
+    ):
+        raise _refuse("not-a-jwt", _NOT_A_JWT)
+
+
+_REQUIRED = ("exp", "iat", "iss", "aud", "nonce")
+
+
+def _check_registered_claims(
+    claims: Mapping[str, Any], platform: PlatformKeys, leeway: int
+) -> None:
+    """RFC 7519 claims in PyJWT's order: required ones, iat, nbf, exp, iss, aud, sub, jti."""
+    for name in _REQUIRED:
+        if claims.get(name) is None:  # null counts as absent, as in PyJWT
+            raise _lacks(name)
+    now = time.time()
+    if _numeric_date(claims["iat"]) > now + leeway:
+        raise _refuse("issued-in-future", _IN_FUTURE)
+    if "nbf" in claims and _numeric_date(claims["nbf"]) > now + leeway:
+        raise _refuse("issued-in-future", _IN_FUTURE)
+    if _numeric_date(claims["exp"]) <= now - leeway:
+        raise _refuse("expired", _EXPIRED)
+    if claims["iss"] != platform.issuer:  # a non-string iss too
+        raise _refuse("wrong-iss", _WRONG_ISS)
+    aud = claims["aud"]
+    if not aud:  # PyJWT took an empty aud for a missing one
+        raise _lacks("aud")
+    audiences = [aud] if isinstance(aud, str) else aud
+    if (
+        not isinstance(audiences, list)
+        or not all(isinstance(a, str) for a in audiences)
+        or platform.client_id not in audiences
+    ):
+        raise _refuse("wrong-aud", _WRONG_AUD)
+    for name in ("sub", "jti"):
+        if name in claims and not isinstance(claims[name], str):
+            raise _refuse("not-a-jwt", _NOT_A_JWT)
+
+
+def _lacks(claim: str) -> LaunchError:
+    return _refuse(f"no-{claim}", f"The launch token lacks its '{claim}' claim. " + _ASK_ADMIN)
+
+
+def _numeric_date(value: object) -> int:
+    """A NumericDate (a JSON number, not a bool) in whole seconds, as PyJWT compared it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _refuse("not-a-jwt", _NOT_A_JWT)
+    try:
+        return int(value)
+    except (ValueError, OverflowError):  # NaN, Infinity: json.loads reads them
+        raise _refuse("not-a-jwt", _NOT_A_JWT) from None
 
 
 def _check_azp(claims: Mapping[str, Any], client_id: str) -> None:
