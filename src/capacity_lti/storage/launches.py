@@ -16,7 +16,6 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.claims import LaunchClaims
@@ -28,7 +27,7 @@ from capacity_lti.storage.tables import (
     ToolSecret,
     utcnow,
 )
-from capacity_lti.storage.upsert import dialect_insert
+from capacity_lti.storage.upsert import dialect_insert, upsert
 
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
 
@@ -258,23 +257,11 @@ def admit_deployment(
     )
 
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], ReturningInsert[Any]] = {}
-
-
 def _upsert_id(session: Session, table: Table, keys: dict[str, object], **fields: object) -> int:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET fields RETURNING id; the statement is built
-    once per dialect and kept. One statement, so concurrent first launches of one learner
-    each get the one row."""
-    key = (session.get_bind().dialect.name, table.name, tuple(keys), tuple(fields))
-    statement = _UPSERTS.get(key)
-    if statement is None:
-        insert = dialect_insert(session, table)
-        set_ = {name: insert.excluded[name] for name in fields}
-        statement = insert.on_conflict_do_update(index_elements=list(keys), set_=set_).returning(
-            table.c.id
-        )
-        _UPSERTS[key] = statement
-    return int(session.execute(statement, {**keys, **fields}).scalar_one())
+    """Insert or update the row with these unique `keys`; its id."""
+    values = {**keys, **fields}
+    found = upsert(session, table, values, keys=list(keys), update=list(fields), returning="id")
+    return int(found.scalar_one())
 
 
 _LEARNERS = Base.metadata.tables["learner"]

@@ -22,6 +22,7 @@ from capacity_lti.lti.nrps import Member
 from capacity_lti.lti.service_token import TokenEndpoint
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.tables import (
+    Base,
     Completion,
     CourseMember,
     Learner,
@@ -29,10 +30,11 @@ from capacity_lti.storage.tables import (
     ResourceLink,
     utcnow,
 )
-from capacity_lti.storage.upsert import dialect_insert
+from capacity_lti.storage.upsert import dialect_insert, upsert
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _AGAIN = "Please open the tool again from the activity in your course."
+_MEMBERS = Base.metadata.tables["course_member"]
 T = TypeVar("T")
 
 
@@ -102,20 +104,20 @@ def note_membership(
 ) -> None:
     """Remember, in the launch's transaction, that the learner launched from this course."""
     now = utcnow()
-    statement = dialect_insert(session, CourseMember).values(
-        learner_id=learner_id,
-        platform_id=platform_id,
-        context_id=context_id,
-        teaching=teaching,
-        in_roster=False,
-        launched_at=now,
-        updated_at=now,
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["learner_id", "context_id"],
-            set_={"teaching": teaching, "launched_at": now, "updated_at": now},
-        )
+    upsert(
+        session,
+        _MEMBERS,
+        {
+            "learner_id": learner_id,
+            "platform_id": platform_id,
+            "context_id": context_id,
+            "teaching": teaching,
+            "in_roster": False,
+            "launched_at": now,
+            "updated_at": now,
+        },
+        keys=["learner_id", "context_id"],
+        update=["teaching", "launched_at", "updated_at"],
     )
 
 
