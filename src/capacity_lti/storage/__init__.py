@@ -19,7 +19,7 @@ def open_database(settings: Settings) -> Database:
     except OperationalError as exc:
         safe = engine.url.render_as_string(hide_password=True)
         raise StorageError(f"cannot use the database {safe}: {exc.orig}") from None
-    return Database(engine)
+    return Database(engine, make_engine(url, durable=False))
 
 
 __all__ = ["Database", "open_database"]

@@ -23,8 +23,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; for SQLite, creates the folder and turns on WAL and foreign keys."""
+def _quick_commits(dbapi_connection: Any, _record: object) -> None:
+    """Commits that do not wait for the disk (see Database.session's `durable`)."""
+    cursor = dbapi_connection.cursor()
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    else:
+        cursor.execute("SET synchronous_commit TO off")
+        dbapi_connection.commit()
+    cursor.close()
+
+
+def make_engine(url: str, *, durable: bool = True) -> Engine:
+    """An engine for `url`; for SQLite, creates the folder and turns on WAL and foreign keys.
+
+    `durable=False`: its commits do not wait for the disk (Database.session's `durable`).
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -37,29 +51,41 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if parsed.get_backend_name() == "postgresql":
+    elif parsed.get_backend_name() == "postgresql":
         try:
-            return create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True)
         except ModuleNotFoundError:
             raise ConfigError(
                 "PostgreSQL needs its driver: pip install 'capacity-lti[postgres]'"
             ) from None
-    raise ConfigError(
-        f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL"
-    )
+    else:
+        raise ConfigError(
+            f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL"
+        )
+    if not durable:
+        event.listen(engine, "connect", _quick_commits)
+    return engine
 
 
 class Database:
-    """An engine with its session factory; `session()` commits on success, rolls back on error."""
+    """Engines with their session factories; `session()` commits on success, rolls back on error."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, quick: Engine | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._quick = sessionmaker(quick, expire_on_commit=False) if quick else self._sessions
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        session = self._sessions()
+    def session(self, *, durable: bool = True) -> Iterator[Session]:
+        """A transaction, committed when the block ends without an error.
+
+        `durable=False` is for launch bookkeeping that the next launch would write again
+        (OIDC logins, learner and link rows): its commit does not wait for the disk (SQLite
+        `synchronous=NORMAL` in WAL mode, PostgreSQL `synchronous_commit=off`). A power cut
+        may lose such a commit, never corrupt the database, and any later durable commit
+        (progress, points, outbox) makes it durable too, since both logs are written in order.
+        """
+        session = (self._sessions if durable else self._quick)()
         try:
             yield session
             session.commit()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from capacity_lti.errors import LaunchError
@@ -63,7 +64,7 @@ def login() -> BaseResponse:
     svc = services()
     initiation = parse_login(request.values.to_dict())
     state, nonce, browser = new_secret(), new_secret(), new_secret()
-    with svc.db.session() as session:
+    with svc.db.session(durable=False) as session:
         platform = login_platform(session, initiation.issuer, initiation.client_id)
         start_login(
             session,
@@ -172,7 +173,7 @@ def launch() -> BaseResponse:
     unverified = read_unverified(token)  # decoded once: claims find the platform, header the key
     claimed = unverified.claims
     now = datetime.now(UTC)
-    with svc.db.session() as session:
+    with svc.db.session(durable=False) as session:
         platform = launch_platform(
             session, str(claimed.get("iss", "")), claimed.get("aud"), claimed.get("azp")
         )
@@ -189,11 +190,11 @@ def launch() -> BaseResponse:
         platform,
         svc.keysets,
         leeway=svc.settings.leeway_seconds,
-        header=unverified.header,
+        unverified=unverified,
     )
     claims = parse_claims(verified.claims)
     endpoint, values = _route(claims)
-    with svc.db.session() as session:  # one transaction: used once, recorded once
+    with svc.db.session(durable=False) as session:  # one transaction: used once, recorded once
         consume_login(session, state, verified.nonce, now=now)
         admit_deployment(session, platform, verified.deployment_id, svc.settings.deployment_policy)
         learner_id, link_id = record_launch(session, platform.id, claims, values.get("module_id"))
@@ -234,7 +235,8 @@ def _open(endpoint: str, values: dict[str, str]) -> BaseResponse:
     """
     app = current_app
     g.capacity_address = session_url(endpoint, **values)
-    response = app.make_response(app.view_functions[endpoint](**values))
+    page = cast(ResponseReturnValue, app.view_functions[endpoint](**values))  # not async
+    response = app.make_response(page)
     for hook in reversed(app.after_request_funcs.get(endpoint.partition(".")[0], [])):
         response = hook(response)
     return response
