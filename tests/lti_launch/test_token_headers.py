@@ -1,7 +1,7 @@
 """Malformed id_token headers and segments: each a 400 naming its reason, never a 500.
 
 The launch reads the token's header and claims once, unverified, to find the platform and
-key; PyJWT then checks the whole token. These are the cases where the two readings meet.
+key; lti/idtoken.py then verifies that same reading. These are the cases where the two meet.
 """
 
 from __future__ import annotations

@@ -217,20 +217,18 @@ def verify_id_token(
     keys: KeySets,
     *,
     leeway: int,
-    header: Mapping[str, Any] | None = None,
     unverified: UnverifiedToken | None = None,
 ) -> VerifiedLaunch:
     """Verify signature (RS256 only), iss, aud/azp, exp/iat/nbf with `leeway` seconds, and LTI claims.
 
     `unverified`: read_unverified(token), when the caller already has it (the token is then
-    not parsed again). `header`: the token's header alone, for callers that pass only that.
+    not parsed again).
     """
     if unverified is None:
         unverified = read_unverified(token)
     elif unverified.token != token:
         raise ValueError("unverified was read from another token")
-    if header is None:
-        header = unverified.header
+    header = unverified.header
     if header.get("alg") != "RS256":
         raise _refuse("alg-not-allowed", _ALG_NOT_ALLOWED)
     kid = header.get("kid")
