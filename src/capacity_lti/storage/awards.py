@@ -15,8 +15,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from capacity_lti.awards.rules import AwardKind, DueAward, due_awards
@@ -53,7 +54,8 @@ class AwardRecord:
         )
 
 
-def record_of(row: Award) -> AwardRecord:
+def record_of(row: Award | Row[Any]) -> AwardRecord:
+    """The record of an award row: an Award, or a plain row of its columns with `signed`."""
     return AwardRecord(
         id=row.id,
         public_id=row.public_id,
@@ -70,7 +72,7 @@ def record_of(row: Award) -> AwardRecord:
         issued_at=row.issued_at,
         revoked_at=row.revoked_at,
         revocation_reason=row.revocation_reason,
-        signed=row.credential_jwt is not None,
+        signed=bool(row.signed) if isinstance(row, Row) else row.credential_jwt is not None,
     )
 
 
@@ -131,14 +133,26 @@ def issue_due_awards(
     return [record_of(row) for row in issued]
 
 
-def learner_awards(session: Session, *, learner_id: int, programme_id: str) -> list[AwardRecord]:
-    """The learner's awards in a programme, oldest first (revoked ones included)."""
-    query = (
-        select(Award)
-        .where(Award.learner_id == learner_id, Award.programme_id == programme_id)
-        .order_by(Award.id)
+_AWARDS = Award.__table__.c
+_HELD = (
+    select(*(c for c in _AWARDS if c.name != "credential_jwt"))
+    .add_columns(_AWARDS.credential_jwt.is_not(None).label("signed"))
+    .where(
+        _AWARDS.learner_id == bindparam("learner_id"),
+        _AWARDS.programme_id == bindparam("programme_id"),
     )
-    return [record_of(row) for row in session.scalars(query)]
+    .order_by(_AWARDS.id)
+)
+
+
+def learner_awards(session: Session, *, learner_id: int, programme_id: str) -> list[AwardRecord]:
+    """The learner's awards in a programme, oldest first (revoked ones included).
+
+    Every learner page lists them, so this is one prepared query of plain rows, without
+    the credentials themselves.
+    """
+    rows = session.execute(_HELD, {"learner_id": learner_id, "programme_id": programme_id})
+    return [record_of(row) for row in rows]
 
 
 def find_award(session: Session, public_id: str) -> AwardRecord | None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,8 +72,9 @@ class Database:
 
     def __init__(self, engine: Engine, quick: Engine | None = None) -> None:
         self.engine = engine
+        self._quick_engine = quick or engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._quick = sessionmaker(quick, expire_on_commit=False) if quick else self._sessions
+        self._quick = sessionmaker(self._quick_engine, expire_on_commit=False)
 
     @contextmanager
     def session(self, *, durable: bool = True) -> Iterator[Session]:
@@ -97,3 +98,14 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def transaction(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A Core connection in a transaction, committed when the block ends without an
+        error: for the launch's prepared statements, which need no ORM session set up.
+        `durable` as for session()."""
+        try:
+            with (self.engine if durable else self._quick_engine).begin() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise StorageError(f"the database refused the operation: {exc.orig}") from exc

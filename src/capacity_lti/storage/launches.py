@@ -1,7 +1,8 @@
 """What a launch writes: pending OIDC logins, the tool's own secrets, learners and links.
 
-The launch functions take the caller's session, so one request's steps share one
-transaction (a refused launch rolls back, and nothing is half-recorded).
+The launch functions take the caller's connection (Database.transaction: prepared Core
+statements, no ORM session to set up), so one request's steps share one transaction (a
+refused launch rolls back, and nothing is half-recorded).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from capacity_lti.errors import LaunchError
 from capacity_lti.lti.claims import LaunchClaims
@@ -32,9 +32,9 @@ from capacity_lti.storage.upsert import dialect_insert, upsert
 SESSION_SECRET = "session-hmac"  # noqa: S105 (the name of a generated secret)
 
 
-def _insert_missing(session: Session, table: Table, **values: object) -> None:
+def _insert_missing(connection: Connection, table: Table, **values: object) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, so two concurrent first launches both succeed."""
-    session.execute(dialect_insert(session, table).values(**values).on_conflict_do_nothing())
+    connection.execute(dialect_insert(connection, table).values(**values).on_conflict_do_nothing())
 
 
 def tool_secret(db: Database, name: str = SESSION_SECRET) -> bytes:
@@ -67,8 +67,8 @@ class PendingLoginRecord:
     storage_target: str | None
 
 
-def _candidates(session: Session, issuer: str) -> list[PlatformRecord]:
-    found = platforms_of(session, issuer)
+def _candidates(connection: Connection, issuer: str) -> list[PlatformRecord]:
+    found = platforms_of(connection, issuer)
     if not found:
         raise LaunchError(
             "unknown-issuer",
@@ -86,9 +86,9 @@ def _active(record: PlatformRecord) -> PlatformRecord:
     return record
 
 
-def login_platform(session: Session, issuer: str, client_id: str | None) -> PlatformRecord:
+def login_platform(connection: Connection, issuer: str, client_id: str | None) -> PlatformRecord:
     """The platform a login initiation names: issuer, plus client id when it has several."""
-    rows = _candidates(session, issuer)
+    rows = _candidates(connection, issuer)
     if client_id is not None:
         rows = [r for r in rows if r.client_id == client_id]
         if not rows:
@@ -105,11 +105,13 @@ def login_platform(session: Session, issuer: str, client_id: str | None) -> Plat
     return _active(rows[0])
 
 
-def launch_platform(session: Session, issuer: str, aud: object, azp: object) -> PlatformRecord:
+def launch_platform(
+    connection: Connection, issuer: str, aud: object, azp: object
+) -> PlatformRecord:
     """The platform an (unverified) id_token is for: its issuer and azp, else its one audience."""
     audience = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
     clients = [azp] if isinstance(azp, str) else [a for a in audience if isinstance(a, str)]
-    candidates = _candidates(session, issuer)
+    candidates = _candidates(connection, issuer)
     rows = [r for r in candidates if r.client_id in clients]
     if not rows and any(r.client_id in audience for r in candidates):
         raise LaunchError(
@@ -151,9 +153,9 @@ PURGE_EVERY_SECONDS = 60.0  # each process purges long-expired logins at most th
 _purged_at: WeakKeyDictionary[object, float] = WeakKeyDictionary()  # by engine
 
 
-def _purge_due(session: Session) -> bool:
+def _purge_due(connection: Connection) -> bool:
     """True at most once per PURGE_EVERY_SECONDS per engine (a race makes two purges: harmless)."""
-    engine, clock = session.get_bind(), time.monotonic()
+    engine, clock = connection.engine, time.monotonic()
     last = _purged_at.get(engine)
     if last is not None and clock - last < PURGE_EVERY_SECONDS:
         return False
@@ -162,15 +164,15 @@ def _purge_due(session: Session) -> bool:
 
 
 def start_login(
-    session: Session, login: PendingLoginRecord, *, now: datetime, ttl: timedelta
+    connection: Connection, login: PendingLoginRecord, *, now: datetime, ttl: timedelta
 ) -> None:
     """Keep a new login's state and nonce; now and then purge logins long expired.
 
     The purge is housekeeping only: an expired or used login is refused by its own row.
     """
-    if _purge_due(session):
-        session.execute(_PURGE, {"before": now - KEEP_USED})
-    session.execute(
+    if _purge_due(connection):
+        connection.execute(_PURGE, {"before": now - KEEP_USED})
+    connection.execute(
         _NEW_LOGIN,
         {
             "state": login.state,
@@ -183,8 +185,8 @@ def start_login(
     )
 
 
-def _login_row(session: Session, state: str) -> Row[*tuple[Any, ...]] | None:
-    return session.execute(_LOGIN, {"state": state}).first()
+def _login_row(connection: Connection, state: str) -> Row[*tuple[Any, ...]] | None:
+    return connection.execute(_LOGIN, {"state": state}).first()
 
 
 def _stale(row: Row[*tuple[Any, ...]] | None, now: datetime) -> LaunchError | None:
@@ -200,9 +202,9 @@ def _stale(row: Row[*tuple[Any, ...]] | None, now: datetime) -> LaunchError | No
     return None
 
 
-def pending_login(session: Session, state: str, *, now: datetime) -> PendingLoginRecord:
+def pending_login(connection: Connection, state: str, *, now: datetime) -> PendingLoginRecord:
     """A login in flight, not yet used and not expired; LaunchError otherwise."""
-    row = _login_row(session, state)
+    row = _login_row(connection, state)
     problem = _stale(row, now)
     if problem is not None:
         raise problem
@@ -212,19 +214,19 @@ def pending_login(session: Session, state: str, *, now: datetime) -> PendingLogi
     )
 
 
-def consume_login(session: Session, state: str, nonce: str, *, now: datetime) -> None:
+def consume_login(connection: Connection, state: str, nonce: str, *, now: datetime) -> None:
     """Use a login once: the verified token's nonce must be this login's; a second use fails.
 
     The conditional UPDATE comes first, so the database's own locking decides which of two
     concurrent submissions wins; the reads after it only name the reason for a refusal.
     """
-    claimed = session.execute(_CLAIM, {"b_state": state, "b_nonce": nonce, "b_now": now})
-    if getattr(claimed, "rowcount", 0) == 1:
+    claimed = connection.execute(_CLAIM, {"b_state": state, "b_nonce": nonce, "b_now": now})
+    if claimed.rowcount == 1:
         return
-    problem = _stale(_login_row(session, state), now)
+    problem = _stale(_login_row(connection, state), now)
     if problem is not None:
         raise problem
-    replayed = session.scalar(_REPLAYED, {"nonce": nonce})
+    replayed = connection.scalar(_REPLAYED, {"nonce": nonce})
     if replayed is not None:
         raise LaunchError(
             "nonce-replayed",
@@ -237,7 +239,7 @@ def consume_login(session: Session, state: str, nonce: str, *, now: datetime) ->
 
 
 def admit_deployment(
-    session: Session, platform: PlatformRecord, deployment_id: str, policy: str
+    connection: Connection, platform: PlatformRecord, deployment_id: str, policy: str
 ) -> None:
     """Apply the deployment policy: a known id passes; a new one is refused or recorded."""
     if deployment_id in platform.deployment_ids:
@@ -249,7 +251,7 @@ def admit_deployment(
             + _ASK_ADMIN,
         )
     _insert_missing(
-        session,
+        connection,
         Base.metadata.tables["deployment"],
         platform_id=platform.id,
         deployment_id=deployment_id,
@@ -257,10 +259,12 @@ def admit_deployment(
     )
 
 
-def _upsert_id(session: Session, table: Table, keys: dict[str, object], **fields: object) -> int:
+def _upsert_id(
+    connection: Connection, table: Table, keys: dict[str, object], **fields: object
+) -> int:
     """Insert or update the row with these unique `keys`; its id."""
     values = {**keys, **fields}
-    found = upsert(session, table, values, keys=list(keys), update=list(fields), returning="id")
+    found = upsert(connection, table, values, keys=list(keys), update=list(fields), returning="id")
     return int(found.scalar_one())
 
 
@@ -269,12 +273,12 @@ _LINKS = Base.metadata.tables["resource_link"]
 
 
 def record_launch(
-    session: Session, platform_id: int, claims: LaunchClaims, module_id: str | None
+    connection: Connection, platform_id: int, claims: LaunchClaims, module_id: str | None
 ) -> tuple[int, int | None]:
     """Upsert the learner and (for a resource-link launch) the link; return their ids."""
     now = utcnow()
     learner_id = _upsert_id(
-        session,
+        connection,
         _LEARNERS,
         {"platform_id": platform_id, "subject": claims.subject},
         name=claims.name[:255],
@@ -284,7 +288,7 @@ def record_launch(
     link_id: int | None = None
     if claims.link_id is not None:
         link_id = _upsert_id(
-            session,
+            connection,
             _LINKS,
             {"platform_id": platform_id, "link_id": claims.link_id},
             deployment_id=claims.deployment_id,
@@ -300,7 +304,7 @@ def record_launch(
         )
     if claims.context_id:
         note_membership(
-            session,
+            connection,
             learner_id=learner_id,
             platform_id=platform_id,
             context_id=claims.context_id,

@@ -8,7 +8,7 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -138,9 +138,9 @@ def _records(rows: Iterable[Row[*tuple[Any, ...]]]) -> list[PlatformRecord]:
     return records
 
 
-def platforms_of(session: Session, issuer: str) -> list[PlatformRecord]:
+def platforms_of(connection: Connection, issuer: str) -> list[PlatformRecord]:
     """The registrations of an issuer (a launch's lookup: one prepared query)."""
-    return _records(session.execute(_BY_ISSUER, {"issuer": issuer}))
+    return _records(connection.execute(_BY_ISSUER, {"issuer": issuer}))
 
 
 def _query(session: Session, issuer: str, client_id: str | None) -> list[PlatformRecord]:

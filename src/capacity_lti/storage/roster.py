@@ -30,7 +30,7 @@ from capacity_lti.storage.tables import (
     ResourceLink,
     utcnow,
 )
-from capacity_lti.storage.upsert import dialect_insert, upsert
+from capacity_lti.storage.upsert import Executor, dialect_insert, upsert
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _AGAIN = "Please open the tool again from the activity in your course."
@@ -100,12 +100,12 @@ def course_of(db: Database, platform_id: int, link_pk: int | None) -> Course:
 
 
 def note_membership(
-    session: Session, *, learner_id: int, platform_id: int, context_id: str, teaching: bool
+    executor: Executor, *, learner_id: int, platform_id: int, context_id: str, teaching: bool
 ) -> None:
     """Remember, in the launch's transaction, that the learner launched from this course."""
     now = utcnow()
     upsert(
-        session,
+        executor,
         _MEMBERS,
         {
             "learner_id": learner_id,

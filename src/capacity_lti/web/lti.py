@@ -64,10 +64,10 @@ def login() -> BaseResponse:
     svc = services()
     initiation = parse_login(request.values.to_dict())
     state, nonce, browser = new_secret(), new_secret(), new_secret()
-    with svc.db.session(durable=False) as session:
-        platform = login_platform(session, initiation.issuer, initiation.client_id)
+    with svc.db.transaction(durable=False) as connection:
+        platform = login_platform(connection, initiation.issuer, initiation.client_id)
         start_login(
-            session,
+            connection,
             PendingLoginRecord(
                 state, nonce, platform.id, digest(browser), initiation.storage_target
             ),
@@ -173,11 +173,11 @@ def launch() -> BaseResponse:
     unverified = read_unverified(token)  # decoded once: claims find the platform, header the key
     claimed = unverified.claims
     now = datetime.now(UTC)
-    with svc.db.session(durable=False) as session:
+    with svc.db.transaction(durable=False) as connection:
         platform = launch_platform(
-            session, str(claimed.get("iss", "")), claimed.get("aud"), claimed.get("azp")
+            connection, str(claimed.get("iss", "")), claimed.get("aud"), claimed.get("azp")
         )
-        record = pending_login(session, state, now=now)
+        record = pending_login(connection, state, now=now)
     if record.platform_id != platform.id:
         raise LaunchError(
             "state-wrong-platform", "The sign-in was started by another LMS. " + _AGAIN
@@ -194,10 +194,13 @@ def launch() -> BaseResponse:
     )
     claims = parse_claims(verified.claims)
     endpoint, values = _route(claims)
-    with svc.db.session(durable=False) as session:  # one transaction: used once, recorded once
-        consume_login(session, state, verified.nonce, now=now)
-        admit_deployment(session, platform, verified.deployment_id, svc.settings.deployment_policy)
-        learner_id, link_id = record_launch(session, platform.id, claims, values.get("module_id"))
+    with svc.db.transaction(durable=False) as connection:  # used once, recorded once
+        consume_login(connection, state, verified.nonce, now=now)
+        policy = svc.settings.deployment_policy
+        admit_deployment(connection, platform, verified.deployment_id, policy)
+        learner_id, link_id = record_launch(
+            connection, platform.id, claims, values.get("module_id")
+        )
     started = int(now.timestamp())
     begin_session(
         LearnerSession(
