@@ -31,6 +31,7 @@ from capacity_lti.storage.tables import ToolKey
 from capacity_lti.web import create_app
 from capacity_lti.web.services import services
 from capacity_lti.web.session import LearnerSession, encode
+from capacity_lti.web.verify import learner_awards
 from tests.awards.conftest import add_learner
 from tests.awards.test_diploma_pdf import pdf_text
 from tests.conftest import KEY_RECHECK_SECONDS, rotate_keys
@@ -63,7 +64,9 @@ def serve(settings: Settings, climate: Programme) -> Iterator[Tool]:
     app.add_url_rule(
         "/test/awards",
         "test_awards",
-        lambda: render_template_string('{% include "verify/_awards.html" %}'),
+        lambda: render_template_string(
+            '{% include "verify/_awards.html" %}', awards=learner_awards()
+        ),
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -32,6 +32,7 @@ from capacity_lti.web.session import (
     session_url,
 )
 from capacity_lti.web.translations import LANGUAGES, translations, ui_language
+from capacity_lti.web.verify import learner_awards
 
 blueprint = Blueprint(
     "learner", __name__, static_folder="static", static_url_path="/learner/static"
@@ -130,21 +131,39 @@ def _render(template: str, session: LearnerSession, **context: Any) -> str:
 
 @blueprint.get("/home")
 def home() -> str:
+    """The programme home. Learners who have done the same (and hold no award, whose links
+    are their own) see the same page but for their session token, so it is kept."""
     session = current_session()
     svc = services()
     record = progress.learner_progress(svc.db, session.learner_id)
+    awards = learner_awards()
     language = _language(session)
-    row = learner_parts.rows(svc.programme, language)
-    return _render(
-        "learner/home.html",
-        session,
-        paths=view.paths(svc.programme, language, record, row),
-        themes=view.catalogue(svc.programme, language, record, row),
-        events=view.events(svc.programme, record, row),
-        earned=total_earned(svc.programme, record.completed),
-        possible=svc.programme.points_possible(),
-        record=record,
+
+    def render() -> str:
+        row = learner_parts.rows(svc.programme, language)
+        return _render(
+            "learner/home.html",
+            session,
+            paths=view.paths(svc.programme, language, record, row),
+            themes=view.catalogue(svc.programme, language, record, row),
+            events=view.events(svc.programme, record, row),
+            earned=total_earned(svc.programme, record.completed),
+            possible=svc.programme.points_possible(),
+            record=record,
+            awards=awards,
+        )
+
+    if awards:
+        return render()
+    state = (
+        record.completed,
+        record.started,
+        tuple(sorted(record.assessment.items())),
+        record.recommended_path,
+        session.instructor and session.resource_link_id is not None,  # the roster link
+        "capacity_launched" in g,  # the launch's answer: it names its own address
     )
+    return learner_parts.page(("home", language, state), render)
 
 
 @blueprint.get("/modules/<module_id>")

@@ -8,16 +8,21 @@ and URL root (the request's script root), never per request:
   link's query goes; a request only joins the two halves around its own `?s=<token>`, so a
   row is exactly what the macro renders, autoescaped the same way;
 * the URLs of the programme's files, and each module's sections with their authored HTML
-  adapted to the frame (`view.sections`); a request only marks the blocks its learner saw.
+  adapted to the frame (`view.sections`); a request only marks the blocks its learner saw;
+* whole pages for a learner state (`page`: the programme home of every learner who has
+  done the same, with no diploma yet), where a request only puts in its session token.
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Set
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from markupsafe import Markup, escape
 
 from capacity_lti.awards.points import Status
@@ -93,3 +98,38 @@ def sections(
         lambda: view.sections(module, language, asset_urls(programme)),
     )
     return view.with_seen(prepared, seen)
+
+
+_PAGES = 64  # whole pages kept per app, least recently used dropped first (~35 KB each)
+_STAND_IN = secrets.token_hex(24)  # the session token's place in a kept page
+_pages_lock = threading.Lock()
+
+
+def page(key: Hashable, render: Callable[[], str]) -> str:
+    """`render()`'s page, kept for `key`: with this request's URL root, the key must fix
+    everything on the page but the session token. Made once with a stand-in token, then
+    served with each request's own token in its place.
+
+    The stand-in is hex and a token is base64url and ".", which escaping and URL quoting
+    both leave as they are, so the page served is byte for byte what `render()` makes.
+    """
+    pages: OrderedDict[Hashable, str] = current_app.extensions.setdefault(
+        "capacity_lti.pages", OrderedDict()
+    )
+    full = (key, request.script_root)
+    with _pages_lock:
+        found = pages.get(full)
+        if found is not None:
+            pages.move_to_end(full)
+    if found is None:
+        own = g.get("capacity_token")
+        g.capacity_token = _STAND_IN
+        try:
+            found = render()
+        finally:
+            g.capacity_token = own
+        with _pages_lock:
+            pages[full] = found
+            if len(pages) > _PAGES:
+                pages.popitem(last=False)
+    return found.replace(_STAND_IN, session_token())

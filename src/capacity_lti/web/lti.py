@@ -37,7 +37,7 @@ from capacity_lti.storage.launches import (
     start_login,
 )
 from capacity_lti.web.services import services
-from capacity_lti.web.session import LearnerSession, begin_session, session_url, set_cookie
+from capacity_lti.web.session import LearnerSession, begin_session, set_cookie
 from capacity_lti.web.urls import external_url
 
 blueprint = Blueprint("lti", __name__)
@@ -237,7 +237,7 @@ def _open(endpoint: str, values: dict[str, str]) -> BaseResponse:
     and back ask for the page, not post the used launch again.
     """
     app = current_app
-    g.capacity_address = session_url(endpoint, **values)
+    g.capacity_launched = (endpoint, values)  # base.html names its address: session_url(...)
     page = cast(ResponseReturnValue, app.view_functions[endpoint](**values))  # not async
     response = app.make_response(page)
     for hook in reversed(app.after_request_funcs.get(endpoint.partition(".")[0], [])):

@@ -192,10 +192,9 @@ class AwardLinks:
     verify: str
 
 
-@blueprint.app_template_global()
 def learner_awards() -> list[AwardLinks]:
-    """The current learner's awards in this programme, newest first (a template global:
-    `{% include "verify/_awards.html" %}` lists them with their downloads)."""
+    """The current learner's awards in this programme, newest first, with their downloads
+    (`{% include "verify/_awards.html" %}` lists the page's `awards`)."""
     learner = current_session()
     app = services()
     with app.db.session() as session:
