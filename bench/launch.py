@@ -82,7 +82,7 @@ class Tool:
     app: str  # gunicorn's APP_MODULE
     flow: Callable[[str, Platform], Flow]
     env: dict[str, str]
-    warmup: int = 10  # launches per client before measuring
+    warmup: int = 10  # launches per client (and at least per worker) before measuring
     most: int | None = None  # at most this many measured launches (for a slow tool)
 
 
@@ -129,6 +129,7 @@ class Server:
     base: str
     pid: int  # gunicorn's master
     keepalive: bool
+    workers: int
 
 
 @contextmanager
@@ -163,7 +164,7 @@ def gunicorn(
             except OSError:
                 time.sleep(0.1)
         time.sleep(2)  # let every worker finish importing and building its app
-        yield Server(base, process.pid, keepalive)
+        yield Server(base, process.pid, keepalive, workers)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -172,11 +173,16 @@ def gunicorn(
 def measure(
     tool: Tool, server: Server, platform: Platform, clients: int, n: int, module: str | None
 ) -> Result:
-    """Warm up, then `n` launches shared by `clients` client processes started together."""
+    """Warm up, then `n` launches shared by `clients` client processes started together.
+
+    The warm-up opens a connection per request, so every gunicorn worker gets requests
+    (imports, templates, caches, pools): the figures are a running tool's, not its start.
+    """
     flow = replace(tool.flow(server.base, platform), keepalive=server.keepalive, module=module)
     pid = server.pid
     n = min(n, tool.most or n)
-    run_client(flow, "warm", tool.warmup * clients, None, None)  # imports, caches, pools
+    warm = max(tool.warmup * clients, tool.warmup * server.workers)
+    run_client(replace(flow, keepalive=False), "warm", warm, None, None)
     context = multiprocessing.get_context("fork")
     start, results = context.Event(), context.Queue()
     share = [n // clients + (i < n % clients) for i in range(clients)]
