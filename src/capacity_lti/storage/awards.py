@@ -25,7 +25,7 @@ from capacity_lti.content.model import Programme
 from capacity_lti.errors import StorageError
 from capacity_lti.storage.engine import Database
 from capacity_lti.storage.tables import Award, Learner, utcnow
-from capacity_lti.storage.upsert import dialect_insert
+from capacity_lti.storage.upsert import Executor, dialect_insert
 
 
 @dataclass(frozen=True)
@@ -145,13 +145,13 @@ _HELD = (
 )
 
 
-def learner_awards(session: Session, *, learner_id: int, programme_id: str) -> list[AwardRecord]:
+def learner_awards(executor: Executor, *, learner_id: int, programme_id: str) -> list[AwardRecord]:
     """The learner's awards in a programme, oldest first (revoked ones included).
 
     Every learner page lists them, so this is one prepared query of plain rows, without
     the credentials themselves.
     """
-    rows = session.execute(_HELD, {"learner_id": learner_id, "programme_id": programme_id})
+    rows = executor.execute(_HELD, {"learner_id": learner_id, "programme_id": programme_id})
     return [record_of(row) for row in rows]
 
 

@@ -197,8 +197,8 @@ def learner_awards() -> list[AwardLinks]:
     (`{% include "verify/_awards.html" %}` lists the page's `awards`)."""
     learner = current_session()
     app = services()
-    with app.db.session() as session:
-        held = awards_of(session, learner_id=learner.learner_id, programme_id=app.programme.id)
+    with app.db.transaction() as connection:
+        held = awards_of(connection, learner_id=learner.learner_id, programme_id=app.programme.id)
     found = []
     for record in reversed(held):
         view = diploma_view(
