@@ -70,8 +70,27 @@ def new_signer(server: KeysetServer) -> Signer:
     return Signer(private, jwk["kid"])
 
 
+@dataclass(frozen=True)
+class FromNow:
+    """A time `seconds` after the moment the test runs (cases are collected long before)."""
+
+    seconds: float
+    text: bool = False  # as a JSON string, not a number
+
+    def value(self, now: int) -> float | str:
+        at = now + self.seconds
+        return str(int(at)) if self.text else int(at) if at == int(at) else at
+
+
+def _when(value: Any, now: int) -> Any:
+    if isinstance(value, FromNow):
+        return value.value(now)
+    return [_when(v, now) for v in value] if isinstance(value, list) else value
+
+
 def moodle_claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
+    changes = {name: _when(value, now) for name, value in changes.items()}
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "aud": CLIENT,
@@ -342,19 +361,19 @@ SIGNATURE_SEGMENTS: list[tuple[str, Callable[[Signer], str], str]] = [
 
 CLAIM_TYPES: list[tuple[str, dict[str, Any], str]] = [
     ("exp not a number", {"exp": "soon"}, "not-a-jwt"),
-    ("exp a numeric string", {"exp": str(int(time.time()) + 60)}, "not-a-jwt"),  # PyJWT took it
+    ("exp a numeric string", {"exp": FromNow(60, text=True)}, "not-a-jwt"),  # PyJWT took it
     ("exp true", {"exp": True}, "not-a-jwt"),  # PyJWT read 1: "expired"
     ("exp null", {"exp": None}, "no-exp"),
-    ("exp a list", {"exp": [int(time.time()) + 60]}, "not-a-jwt"),
-    ("iat a string", {"iat": str(int(time.time()))}, "not-a-jwt"),
+    ("exp a list", {"exp": [FromNow(60)]}, "not-a-jwt"),
+    ("iat a string", {"iat": FromNow(0, text=True)}, "not-a-jwt"),
     ("iat false", {"iat": False}, "not-a-jwt"),
     ("nbf a string", {"nbf": "now"}, "not-a-jwt"),
-    ("nbf beyond the leeway", {"nbf": int(time.time()) + 120}, "issued-in-future"),
-    ("issued beyond the leeway", {"iat": int(time.time()) + 120}, "issued-in-future"),
-    ("expired beyond the leeway", {"exp": int(time.time()) - 61}, "expired"),
+    ("nbf beyond the leeway", {"nbf": FromNow(120)}, "issued-in-future"),
+    ("issued beyond the leeway", {"iat": FromNow(120)}, "issued-in-future"),
+    ("expired beyond the leeway", {"exp": FromNow(-61)}, "expired"),
     (
         "issued in the future and expired",
-        {"iat": int(time.time()) + 120, "exp": 1},
+        {"iat": FromNow(120), "exp": 1},
         "issued-in-future",
     ),
     ("expired and from another issuer", {"exp": 1, "iss": "https://evil.example"}, "expired"),
@@ -397,10 +416,10 @@ def test_registered_claims_are_checked_in_pyjwts_order(
 @pytest.mark.parametrize(
     "changes",
     [
-        {"iat": int(time.time()) + 30},  # the platform's clock half a minute ahead
-        {"nbf": int(time.time()) + 30},
-        {"exp": int(time.time()) - 30},  # expired, but within the leeway
-        {"exp": time.time() + 60.5, "iat": time.time()},  # NumericDates may have fractions
+        {"iat": FromNow(30)},  # the platform's clock half a minute ahead
+        {"nbf": FromNow(30)},
+        {"exp": FromNow(-30)},  # expired, but within the leeway
+        {"exp": FromNow(60.5), "iat": FromNow(0.25)},  # NumericDates may have fractions
         {"aud": [CLIENT, "other"], "azp": CLIENT},
         {"aud": [CLIENT]},
         {"jti": "j-1"},
