@@ -11,7 +11,8 @@ import pytest
 from capacity_lti.content import BLOCKS, Programme
 from capacity_lti.storage import Database, awards, outbox, progress
 from capacity_lti.storage.progress import Outcome
-from tests.learner.conftest import Seat, completions, scores, seat
+from capacity_lti.storage.tables import CourseMember, ResourceLink, utcnow
+from tests.learner.conftest import LINEITEMS, Seat, completions, scores, seat
 
 RIGHT = {"q1": [0], "q2": [0, 2]}
 WRONG = {"q1": [1], "q2": [0]}
@@ -102,6 +103,82 @@ def test_the_home_link_is_scored_on_the_whole_programme(
     answer(db, alice, programme, RIGHT, link=alice.home_link)
     seen(db, alice, programme, list(BLOCKS), link=alice.home_link)
     assert scores(db, alice.learner_id) == [(alice.home_link, 2.0, 7.0, "InProgress")]
+
+
+def _in_course(db: Database, who: Seat, context_id: str) -> None:
+    """Both of the seat's links placed in the course `context_id`, the learner a member."""
+    with db.session() as session:
+        for link in (who.home_link, who.module_link):
+            session.get_one(ResourceLink, link).context_id = context_id
+        session.add(
+            CourseMember(
+                learner_id=who.learner_id,
+                platform_id=who.platform_id,
+                context_id=context_id,
+                launched_at=utcnow(),
+            )
+        )
+
+
+def _home_link(db: Database, platform_id: int, context_id: str, link_id: str) -> int:
+    with db.session() as session:
+        link = ResourceLink(
+            platform_id=platform_id,
+            deployment_id="1",
+            link_id=link_id,
+            context_id=context_id,
+            ags_lineitems=LINEITEMS,
+        )
+        session.add(link)
+        session.flush()
+        return link.id
+
+
+def test_a_module_done_through_its_own_link_scores_the_courses_programme_home_too(
+    db: Database, programme: Programme, alice: Seat, bob: Seat
+) -> None:
+    _in_course(db, alice, "course-1")
+    _in_course(db, bob, "course-1")  # the same course id, on another platform
+    elsewhere = _home_link(db, alice.platform_id, "course-2", "home-of-a-course-she-is-not-in")
+    answer(db, alice, programme, RIGHT)
+    seen(db, alice, programme, list(BLOCKS))
+    assert scores(db, alice.learner_id) == [
+        (alice.module_link, 2.0, 2.0, "Completed"),
+        (alice.home_link, 2.0, 7.0, "InProgress"),  # her points out of the programme's
+    ]
+    assert elsewhere not in {link for link, *_ in scores(db, alice.learner_id)}
+    assert scores(db, bob.learner_id) == []
+    with db.session() as session:  # she joins course 2 too
+        session.add(
+            CourseMember(
+                learner_id=alice.learner_id, platform_id=alice.platform_id, context_id="course-2"
+            )
+        )
+    attend(db, programme, alice, link=alice.home_link)  # the event counts on every home
+    assert scores(db, alice.learner_id)[2:] == [
+        (alice.home_link, 5.0, 7.0, "InProgress"),
+        (elsewhere, 5.0, 7.0, "InProgress"),
+    ]
+
+
+def test_a_completion_without_a_link_scores_nowhere(
+    db: Database, programme: Programme, alice: Seat
+) -> None:
+    _in_course(db, alice, "course-1")
+    attend(db, programme, alice, link=None)  # an instructor trying the tool out
+    assert completions(db, alice.learner_id) == 1
+    assert scores(db, alice.learner_id) == []
+
+
+def attend(db: Database, programme: Programme, who: Seat, link: int | None) -> None:
+    with db.session() as session:
+        progress.record_completion(
+            session,
+            learner_id=who.learner_id,
+            programme=programme,
+            item_id="site-visit",
+            resource_link_id=link,
+        )
 
 
 def test_no_score_for_a_link_that_does_not_count_the_module_or_has_no_gradebook(

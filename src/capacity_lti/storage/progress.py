@@ -39,6 +39,7 @@ from capacity_lti.storage.engine import Database
 from capacity_lti.storage.tables import (
     Base,
     Completion,
+    CourseMember,
     Learner,
     ModuleProgress,
     ResourceLink,
@@ -266,9 +267,9 @@ def record_completion(
     """Complete an item inside the caller's transaction; False when it was already complete.
 
     A conflicting insert changes nothing, so nothing has to be undone and the learner
-    sees no error. A new completion queues the score of the link it was made through
-    (when that link counts the item and has a gradebook column to send it to) and issues
-    the awards now due, written in `language` (the learner's).
+    sees no error. A new completion queues a score for each gradebook column it changes
+    (`_scored_links`) and issues the awards now due, written in `language` (the
+    learner's). `resource_link_id` None (an instructor trying a module out) queues none.
     """
     item = programme.item(item_id)
     if not _insert_ignore(
@@ -284,9 +285,7 @@ def record_completion(
     completed = set(
         session.scalars(select(Completion.item_id).where(Completion.learner_id == learner_id))
     )
-    link = _own_link(session, learner_id, resource_link_id)
-    graded = link is not None and (link.ags_lineitem or link.ags_lineitems)
-    if link is not None and graded and item_id in link_items(programme, link.module_id):
+    for link in _scored_links(session, programme, learner_id, item_id, resource_link_id):
         score = link_score(programme, link.module_id, completed)
         if score.maximum > 0:
             outbox.enqueue_score(
@@ -308,6 +307,35 @@ def record_completion(
         language=language,
     )
     return True
+
+
+def _scored_links(
+    session: Session, programme: Programme, learner_id: int, item_id: str, through: int | None
+) -> list[ResourceLink]:
+    """The graded links whose score a completion made through the link `through` changes:
+    that link, and the other links of the learner's courses on their platform that count
+    the item (a programme home, when a module was done through its own link)."""
+    own = _own_link(session, learner_id, through)
+    if own is None:
+        return []
+    courses = select(CourseMember.context_id).where(
+        CourseMember.learner_id == learner_id, CourseMember.context_id != ""
+    )
+    others = session.scalars(
+        select(ResourceLink)
+        .where(
+            ResourceLink.platform_id == own.platform_id,
+            ResourceLink.id != own.id,
+            ResourceLink.context_id.in_(courses),
+        )
+        .order_by(ResourceLink.id)
+    )
+    return [
+        link
+        for link in (own, *others)
+        if (link.ags_lineitem or link.ags_lineitems)
+        and item_id in link_items(programme, link.module_id)
+    ]
 
 
 def _own_link(session: Session, learner_id: int, link_id: int | None) -> ResourceLink | None:
