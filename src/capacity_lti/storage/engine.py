@@ -23,15 +23,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def _quick_commits(dbapi_connection: Any, _record: object) -> None:
-    """Commits that do not wait for the disk (see Database.session's `durable`)."""
-    cursor = dbapi_connection.cursor()
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    else:
+def _quick_sqlite(dbapi_connection: Any, _record: object) -> None:
+    """SQLite commits that do not wait for the disk (see Database.session's `durable`)."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def _quick_postgresql(dbapi_connection: Any, _record: object) -> None:
+    """PostgreSQL commits that do not wait for the disk (see Database.session's `durable`)."""
+    with dbapi_connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
-        dbapi_connection.commit()
-    cursor.close()
+    dbapi_connection.commit()
 
 
 def make_engine(url: str, *, durable: bool = True) -> Engine:
@@ -51,9 +52,11 @@ def make_engine(url: str, *, durable: bool = True) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        quick = _quick_sqlite
     elif parsed.get_backend_name() == "postgresql":
         try:
             engine = create_engine(url, pool_pre_ping=True)
+            quick = _quick_postgresql
         except ModuleNotFoundError:
             raise ConfigError(
                 "PostgreSQL needs its driver: pip install 'capacity-lti[postgres]'"
@@ -63,7 +66,7 @@ def make_engine(url: str, *, durable: bool = True) -> Engine:
             f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL"
         )
     if not durable:
-        event.listen(engine, "connect", _quick_commits)
+        event.listen(engine, "connect", quick)
     return engine
 
 
